@@ -1,0 +1,94 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/accord-coop/accord/store"
+)
+
+// Server is the running bot: the HTTP endpoints and the worker.
+type Server struct {
+	Intake  *Intake
+	Worker  *Worker
+	Metrics *Metrics
+	Store   *store.Store
+	Log     *slog.Logger
+	// Ready lists readiness checks beyond the database's, by name.
+	Ready map[string]Ready
+}
+
+// Handler is the HTTP API: POST /hooks/{forge}, GET /healthz, /readyz and
+// /metrics.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /hooks/{forge}", s.Intake)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		http.Error(w, "database: not ready", http.StatusServiceUnavailable)
+		return
+	}
+	for name, check := range s.Ready {
+		if err := check(ctx); err != nil {
+			http.Error(w, fmt.Sprintf("%s: %v", name, err), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	io.WriteString(w, "ready\n")
+}
+
+// Serve runs the worker and answers HTTP on ln until ctx ends, then stops
+// taking requests, lets those in flight finish (up to 10 s) and stops the
+// worker.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // a 25 MiB body over a slow link
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	workDone := make(chan error, 1)
+	go func() { workDone <- s.Worker.Run(workCtx) }()
+
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Serve(ln) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-httpDone:
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(shutCtx); serr != nil && err == nil {
+		err = serr
+	}
+	stopWork()
+	if werr := <-workDone; werr != nil && err == nil {
+		err = werr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}

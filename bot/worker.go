@@ -1,0 +1,242 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/accord-coop/accord/forges"
+	"github.com/accord-coop/accord/store"
+)
+
+// Handler acts on one normalized event. Handlers must be idempotent: after a
+// crash, a delivery whose outcome was not yet committed is processed again.
+type Handler interface {
+	Handle(ctx context.Context, ev *forges.Event) error
+}
+
+// HandlerFunc makes a function a Handler.
+type HandlerFunc func(ctx context.Context, ev *forges.Event) error
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, ev *forges.Event) error { return f(ctx, ev) }
+
+// Router holds the handlers registered per event kind.
+type Router struct {
+	byKind map[forges.Kind][]Handler
+}
+
+// NewRouter returns a router with no handlers.
+func NewRouter() *Router { return &Router{byKind: map[forges.Kind][]Handler{}} }
+
+// On registers h for events of these kinds; handlers run in the order they
+// were registered.
+func (rt *Router) On(h Handler, kinds ...forges.Kind) {
+	for _, k := range kinds {
+		rt.byKind[k] = append(rt.byKind[k], h)
+	}
+}
+
+// Dispatch runs the handlers for ev's kind in order and stops at the first
+// error. A handler that panics fails the delivery instead of the process.
+func (rt *Router) Dispatch(ctx context.Context, ev *forges.Event) (err error) {
+	for _, h := range rt.byKind[ev.Kind] {
+		if err := safeHandle(ctx, h, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func safeHandle(ctx context.Context, h Handler, ev *forges.Event) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("handler panicked: %v", p)
+		}
+	}()
+	return h.Handle(ctx, ev)
+}
+
+// errPermanent marks a failure that no retry can mend (a payload that does
+// not parse, a forge no longer configured): the delivery goes dead at once.
+var errPermanent = errors.New("permanent")
+
+// Worker takes stored deliveries in arrival order, parses them with their
+// forge's adapter, runs the handlers, and records each outcome: the
+// normalized event (done or ignored), a retry with backoff, or dead.
+type Worker struct {
+	Store       *store.Store
+	Parsers     map[string]forges.Webhooks // by forge name
+	Router      *Router
+	Metrics     *Metrics
+	Log         *slog.Logger
+	MaxAttempts int           // tries before a delivery is dead; default 8
+	BaseBackoff time.Duration // first retry delay, doubled each try up to MaxBackoff; default 2s
+	MaxBackoff  time.Duration // default 10m
+	Batch       int           // deliveries claimed at once; default 128
+	Poll        time.Duration // how often an idle worker looks for due retries; default 500ms
+
+	wake chan struct{}
+}
+
+// Notify wakes the worker: a delivery was stored. It never blocks.
+func (w *Worker) Notify() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *Worker) init() {
+	if w.wake == nil {
+		w.wake = make(chan struct{}, 1)
+	}
+	if w.MaxAttempts <= 0 {
+		w.MaxAttempts = 8
+	}
+	if w.BaseBackoff <= 0 {
+		w.BaseBackoff = 2 * time.Second
+	}
+	if w.MaxBackoff <= 0 {
+		w.MaxBackoff = 10 * time.Minute
+	}
+	if w.Batch <= 0 {
+		w.Batch = 128
+	}
+	if w.Poll <= 0 {
+		w.Poll = 500 * time.Millisecond
+	}
+	if w.Router == nil {
+		w.Router = NewRouter()
+	}
+}
+
+// NewWorker returns a worker with the defaults; set its fields before Run.
+func NewWorker(st *store.Store, parsers map[string]forges.Webhooks, rt *Router, m *Metrics, log *slog.Logger) *Worker {
+	w := &Worker{Store: st, Parsers: parsers, Router: rt, Metrics: m, Log: log}
+	w.init()
+	return w
+}
+
+// Run first puts back deliveries a previous process left unfinished, then
+// processes deliveries until ctx ends.
+func (w *Worker) Run(ctx context.Context) error {
+	w.init()
+	n, err := w.Store.RequeueInterrupted(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		w.Log.Info("resuming deliveries left unfinished", "count", n)
+	}
+	tick := time.NewTicker(w.Poll)
+	defer tick.Stop()
+	for {
+		n, err := w.ProcessBatch(ctx)
+		if err != nil && ctx.Err() == nil {
+			w.Log.Error("worker", "err", err)
+		}
+		if n > 0 && err == nil {
+			continue // there may be more
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-w.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// ProcessBatch claims the due deliveries (up to Batch), processes them and
+// records their outcomes in one transaction. It returns how many it took.
+func (w *Worker) ProcessBatch(ctx context.Context) (int, error) {
+	w.init()
+	ds, err := w.Store.ClaimDeliveries(ctx, time.Now(), w.Batch)
+	if err != nil || len(ds) == 0 {
+		return 0, err
+	}
+	outs := make([]store.Outcome, len(ds))
+	for i := range ds {
+		outs[i] = w.process(ctx, &ds[i])
+	}
+	// The outcomes must be recorded even when ctx ends now: otherwise the
+	// batch would run again after restart (harmless, handlers are
+	// idempotent, but wasted).
+	if err := w.Store.FinishDeliveries(context.WithoutCancel(ctx), time.Now(), outs); err != nil {
+		return 0, err
+	}
+	now := time.Now()
+	for i, o := range outs {
+		w.Metrics.LagSeconds.Observe(now.Sub(ds[i].ReceivedAt).Seconds())
+		kind := "unknown"
+		if o.Event != nil {
+			kind = string(o.Event.Kind)
+		}
+		outcome := o.State
+		if o.State == store.StateQueued {
+			outcome = "retry"
+		}
+		w.Metrics.Processed.WithLabelValues(ds[i].Forge, kind, outcome).Inc()
+	}
+	return len(ds), nil
+}
+
+func (w *Worker) process(ctx context.Context, d *store.StoredDelivery) store.Outcome {
+	start := time.Now()
+	defer func() { w.Metrics.ProcessingSeconds.WithLabelValues(d.Forge).Observe(time.Since(start).Seconds()) }()
+	ev, err := w.handle(ctx, d)
+	switch {
+	case err == nil && ev.Kind == forges.KindIgnored:
+		return store.Outcome{Seq: d.Seq, State: store.StateIgnored, Event: ev}
+	case err == nil:
+		return store.Outcome{Seq: d.Seq, State: store.StateDone, Event: ev}
+	case errors.Is(err, errPermanent) || d.Attempts >= w.MaxAttempts:
+		w.Log.Error("delivery is dead", "forge", d.Forge, "delivery", d.ID, "seq", d.Seq, "attempts", d.Attempts, "err", err)
+		return store.Outcome{Seq: d.Seq, State: store.StateDead, Error: err.Error()}
+	default:
+		next := time.Now().Add(w.backoff(d.Attempts))
+		w.Log.Warn("delivery failed, will retry", "forge", d.Forge, "delivery", d.ID, "seq", d.Seq, "attempts", d.Attempts, "next", next, "err", err)
+		return store.Outcome{Seq: d.Seq, State: store.StateQueued, Error: err.Error(), Next: next}
+	}
+}
+
+func (w *Worker) handle(ctx context.Context, d *store.StoredDelivery) (*forges.Event, error) {
+	p, ok := w.Parsers[d.Forge]
+	if !ok {
+		return nil, fmt.Errorf("%w: forge %q is not configured", errPermanent, d.Forge)
+	}
+	ev, err := safeParse(p, d.Delivery)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s payload does not parse: %v", errPermanent, d.Event, err)
+	}
+	if err := w.Router.Dispatch(ctx, ev); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+func safeParse(p forges.Webhooks, d forges.Delivery) (ev *forges.Event, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ev, err = nil, fmt.Errorf("parser panicked: %v", r)
+		}
+	}()
+	ev, err = p.Parse(d)
+	if err == nil && ev == nil {
+		err = errors.New("parser returned no event")
+	}
+	return ev, err
+}
+
+// backoff is the delay before try attempts+1: BaseBackoff doubled per try,
+// capped at MaxBackoff.
+func (w *Worker) backoff(attempts int) time.Duration {
+	d := w.BaseBackoff
+	for i := 1; i < attempts && d < w.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, w.MaxBackoff)
+}

@@ -1,0 +1,139 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/accord-coop/accord/forges"
+	"github.com/accord-coop/accord/store"
+)
+
+func newTestWorker(t *testing.T, rt *Router) (*Worker, *store.Store) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "accord.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	w := NewWorker(st, map[string]forges.Webhooks{"f": plainHooks{}}, rt, NewMetrics(nil), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w.BaseBackoff = time.Millisecond
+	w.MaxBackoff = 4 * time.Millisecond
+	w.MaxAttempts = 3
+	return w, st
+}
+
+func store1(t *testing.T, st *store.Store, forge, id, event string) {
+	t.Helper()
+	if _, err := st.InsertDelivery(context.Background(), forges.Delivery{Forge: forge, ID: id, Event: event, Body: []byte(`{}`), ReceivedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// drain runs batches until nothing is due for a while.
+func drain(t *testing.T, w *Worker) {
+	t.Helper()
+	idle := 0
+	for idle < 20 {
+		n, err := w.ProcessBatch(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			idle++
+			time.Sleep(2 * time.Millisecond)
+		} else {
+			idle = 0
+		}
+	}
+}
+
+func TestWorkerRetriesThenSucceeds(t *testing.T) {
+	rt := NewRouter()
+	calls := 0
+	rt.On(HandlerFunc(func(ctx context.Context, ev *forges.Event) error {
+		calls++
+		if calls < 3 {
+			return errors.New("forge down")
+		}
+		return nil
+	}), "comment")
+	w, st := newTestWorker(t, rt)
+	store1(t, st, "f", "a", "comment")
+	drain(t, w)
+	if calls != 3 {
+		t.Fatalf("handler called %d times, want 3", calls)
+	}
+	done, _ := st.ListDeliveries(context.Background(), store.StateDone, 10)
+	if len(done) != 1 || done[0].Attempts != 3 {
+		t.Fatalf("done: %+v", done)
+	}
+	evs, _ := st.Events(context.Background())
+	if len(evs) != 1 || evs[0].Event.DeliveryID != "a" {
+		t.Fatalf("events: %+v", evs)
+	}
+}
+
+func TestWorkerDeadLettersAndRetryRequeues(t *testing.T) {
+	rt := NewRouter()
+	fail := true
+	rt.On(HandlerFunc(func(ctx context.Context, ev *forges.Event) error {
+		if fail {
+			return errors.New("still down")
+		}
+		return nil
+	}), "comment")
+	panicky := HandlerFunc(func(ctx context.Context, ev *forges.Event) error { panic("bug") })
+	rt.On(panicky, "issue")
+	w, st := newTestWorker(t, rt)
+	store1(t, st, "f", "a", "comment")
+	store1(t, st, "f", "b", "issue")
+	store1(t, st, "gone", "c", "comment") // a forge no longer configured: dead at once
+	store1(t, st, "f", "d", "ignored")
+	drain(t, w)
+	ctx := context.Background()
+	dead, _ := st.ListDeliveries(ctx, store.StateDead, 10)
+	if len(dead) != 3 {
+		t.Fatalf("dead: %+v", dead)
+	}
+	for _, d := range dead {
+		switch d.ID {
+		case "a", "b":
+			if d.Attempts != 3 {
+				t.Errorf("%s dead after %d attempts, want 3", d.ID, d.Attempts)
+			}
+		case "c":
+			if d.Attempts != 1 {
+				t.Errorf("unconfigured forge retried %d times", d.Attempts)
+			}
+		}
+		if d.LastError == "" {
+			t.Errorf("%s: dead without an error", d.ID)
+		}
+	}
+	if ign, _ := st.ListDeliveries(ctx, store.StateIgnored, 10); len(ign) != 1 || ign[0].ID != "d" {
+		t.Fatalf("ignored: %+v", ign)
+	}
+	fail = false
+	if err := st.RetryDelivery(ctx, dead[len(dead)-1].Seq, time.Now()); err != nil { // oldest first: "a"
+		t.Fatal(err)
+	}
+	drain(t, w)
+	if done, _ := st.ListDeliveries(ctx, store.StateDone, 10); len(done) != 1 || done[0].ID != "a" {
+		t.Fatalf("after retry: %+v", done)
+	}
+}
+
+func TestBackoffDoublesToCap(t *testing.T) {
+	w := &Worker{BaseBackoff: time.Second, MaxBackoff: 10 * time.Second}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second}
+	for i, d := range want {
+		if got := w.backoff(i + 1); got != d {
+			t.Errorf("backoff(%d) = %v, want %v", i+1, got, d)
+		}
+	}
+}

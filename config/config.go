@@ -1,0 +1,249 @@
+// Package config loads the server configuration, accord.yml, and the secrets
+// it points at. Secrets are read only from the environment or from files; the
+// YAML file itself never holds one.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Forge types Accord talks to.
+const (
+	TypeGitHub  = "github"
+	TypeGitea   = "gitea"
+	TypeForgejo = "forgejo"
+)
+
+// DefaultFile is the config file `accord` reads when --config is not given
+// and the file exists.
+const DefaultFile = "accord.yml"
+
+// Config is accord.yml.
+type Config struct {
+	Listen    string   `yaml:"listen"`     // host:port; env ACCORD_LISTEN
+	PublicURL string   `yaml:"public_url"` // where forges reach the hooks; env ACCORD_PUBLIC_URL
+	Database  string   `yaml:"database"`   // a file path (embedded SQLite); env ACCORD_DATABASE
+	Policies  Policies `yaml:"policies"`
+	Forges    []Forge  `yaml:"forges"`
+
+	// Source says where the config came from: a file path or "defaults".
+	Source string `yaml:"-"`
+}
+
+// Policies says where the federation's policy files are.
+type Policies struct {
+	Repo string `yaml:"repo"` // forge-name:owner/repo
+	Ref  string `yaml:"ref"`
+	Path string `yaml:"path"`
+	Dir  string `yaml:"dir"` // a local directory instead of a repo; env ACCORD_POLICIES_DIR
+}
+
+// Forge is one forge Accord listens to and acts on.
+type Forge struct {
+	Name              string `yaml:"name"` // the identity prefix and the URL segment of /hooks/{name}
+	Type              string `yaml:"type"` // github | gitea | forgejo
+	BaseURL           string `yaml:"base_url"`
+	AppID             int64  `yaml:"app_id"`
+	PrivateKeyFile    string `yaml:"private_key_file"`
+	TokenEnv          string `yaml:"token_env"`
+	WebhookSecretsEnv string `yaml:"webhook_secrets_env"`
+
+	// Secrets are the webhook secrets read from WebhookSecretsEnv
+	// (comma-separated, for rotation). Never logged.
+	Secrets [][]byte `yaml:"-"`
+}
+
+// Default is the configuration `accord serve` runs on with no config file:
+// the embedded SQLite file accord.db, the example policies, and one forge of
+// each type whose webhook secrets come from the environment.
+func Default() *Config {
+	return &Config{
+		Listen:   "127.0.0.1:8080",
+		Database: "accord.db",
+		Policies: Policies{Dir: "policies/examples"},
+		Forges: []Forge{
+			{Name: "github", Type: TypeGitHub, WebhookSecretsEnv: "ACCORD_GITHUB_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITHUB_TOKEN"},
+			{Name: "gitea", Type: TypeGitea, WebhookSecretsEnv: "ACCORD_GITEA_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITEA_TOKEN"},
+			{Name: "forgejo", Type: TypeForgejo, WebhookSecretsEnv: "ACCORD_FORGEJO_WEBHOOK_SECRETS", TokenEnv: "ACCORD_FORGEJO_TOKEN"},
+		},
+		Source: "defaults",
+	}
+}
+
+// Load reads the config: from path when it is given (a missing file is an
+// error), else from accord.yml when it exists, else Default. Environment
+// overrides (ACCORD_LISTEN, ACCORD_PUBLIC_URL, ACCORD_DATABASE,
+// ACCORD_POLICIES_DIR) apply on top, then secrets are read and everything is
+// validated.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	cfg := Default()
+	file := path
+	if file == "" {
+		if _, err := os.Stat(DefaultFile); err == nil {
+			file = DefaultFile
+		}
+	}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		cfg, err = Parse(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		cfg.Source = file
+	}
+	cfg.applyEnv(getenv)
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Source, err)
+	}
+	cfg.readSecrets(getenv)
+	return cfg, nil
+}
+
+// Parse decodes accord.yml strictly (unknown keys are errors) and fills the
+// defaults for keys it leaves out. It reads no environment.
+func Parse(data []byte) (*Config, error) {
+	cfg := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // an empty file means the defaults
+		return nil, err
+	}
+	def := Default()
+	if cfg.Listen == "" {
+		cfg.Listen = def.Listen
+	}
+	if cfg.Database == "" {
+		cfg.Database = def.Database
+	}
+	if cfg.Policies == (Policies{}) {
+		cfg.Policies = def.Policies
+	}
+	if cfg.Policies.Repo != "" && cfg.Policies.Ref == "" {
+		cfg.Policies.Ref = "main"
+	}
+	return cfg, nil
+}
+
+func (c *Config) applyEnv(getenv func(string) string) {
+	if v := getenv("ACCORD_LISTEN"); v != "" {
+		c.Listen = v
+	}
+	if v := getenv("ACCORD_PUBLIC_URL"); v != "" {
+		c.PublicURL = v
+	}
+	if v := getenv("ACCORD_DATABASE"); v != "" {
+		c.Database = v
+	}
+	if v := getenv("ACCORD_POLICIES_DIR"); v != "" {
+		c.Policies = Policies{Dir: v}
+	}
+}
+
+var forgeName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// Validate reports the first thing wrong with the config, in words that say
+// what to write instead.
+func (c *Config) Validate() error {
+	if c.Listen == "" {
+		return errors.New("listen: give host:port, e.g. 127.0.0.1:8080")
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("public_url %q: give an http(s) URL, e.g. https://accord.example.coop", c.PublicURL)
+		}
+	}
+	if strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://") {
+		return errors.New("database: PostgreSQL is not supported yet; give a file path for the embedded SQLite database")
+	}
+	if c.Policies.Repo != "" && c.Policies.Dir != "" {
+		return errors.New("policies: give either repo or dir, not both")
+	}
+	seen := map[string]bool{}
+	for i, f := range c.Forges {
+		where := fmt.Sprintf("forges[%d]", i)
+		if !forgeName.MatchString(f.Name) {
+			return fmt.Errorf("%s.name %q: use lowercase letters, digits and dashes, e.g. codeberg", where, f.Name)
+		}
+		if seen[f.Name] {
+			return fmt.Errorf("%s.name %q: two forges have this name; names must be unique", where, f.Name)
+		}
+		seen[f.Name] = true
+		switch f.Type {
+		case TypeGitHub, TypeGitea, TypeForgejo:
+		default:
+			return fmt.Errorf("%s.type %q: use github, gitea or forgejo", where, f.Type)
+		}
+		if f.Type != TypeGitHub && f.BaseURL != "" {
+			if u, err := url.Parse(f.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("%s.base_url %q: give an http(s) URL, e.g. https://codeberg.org", where, f.BaseURL)
+			}
+		}
+		if f.AppID != 0 && f.Type != TypeGitHub {
+			return fmt.Errorf("%s.app_id: only forges of type github are GitHub Apps; use token_env", where)
+		}
+	}
+	return nil
+}
+
+func (c *Config) readSecrets(getenv func(string) string) {
+	for i := range c.Forges {
+		f := &c.Forges[i]
+		f.Secrets = nil
+		if f.WebhookSecretsEnv == "" {
+			continue
+		}
+		for _, s := range strings.Split(getenv(f.WebhookSecretsEnv), ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				f.Secrets = append(f.Secrets, []byte(s))
+			}
+		}
+	}
+}
+
+// Forge returns the forge with this name, or nil.
+func (c *Config) Forge(name string) *Forge {
+	for i := range c.Forges {
+		if c.Forges[i].Name == name {
+			return &c.Forges[i]
+		}
+	}
+	return nil
+}
+
+// Missing lists, in words, what the config lacks for the bot to work fully:
+// forges without webhook secrets (their hooks answer 401 to everyone), no
+// public_url (forges cannot be connected). An empty list means nothing.
+func (c *Config) Missing() []string {
+	var out []string
+	for _, f := range c.Forges {
+		if len(f.Secrets) == 0 {
+			env := f.WebhookSecretsEnv
+			if env == "" {
+				env = "webhook_secrets_env"
+			}
+			out = append(out, fmt.Sprintf("%s: no webhook secret (set %s)", f.Name, env))
+		}
+	}
+	if len(c.Forges) == 0 {
+		out = append(out, "no forges configured")
+	}
+	if c.PublicURL == "" {
+		out = append(out, "public_url (set ACCORD_PUBLIC_URL)")
+	}
+	return out
+}

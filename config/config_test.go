@@ -1,0 +1,100 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadDefaultsWithoutFile(t *testing.T) {
+	t.Chdir(t.TempDir()) // no accord.yml here
+	cfg, err := Load("", env(map[string]string{"ACCORD_GITHUB_WEBHOOK_SECRETS": "a, b,,"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Source != "defaults" || cfg.Listen != "127.0.0.1:8080" || cfg.Database != "accord.db" || cfg.Policies.Dir != "policies/examples" {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+	if len(cfg.Forges) != 3 || cfg.Forge("github").Type != TypeGitHub || cfg.Forge("gitea").Type != TypeGitea || cfg.Forge("forgejo").Type != TypeForgejo {
+		t.Fatalf("default forges: %+v", cfg.Forges)
+	}
+	if s := cfg.Forge("github").Secrets; len(s) != 2 || string(s[0]) != "a" || string(s[1]) != "b" {
+		t.Fatalf("secrets: %q", s)
+	}
+	missing := strings.Join(cfg.Missing(), "; ")
+	for _, want := range []string{"gitea: no webhook secret (set ACCORD_GITEA_WEBHOOK_SECRETS)", "forgejo: no webhook secret", "public_url"} {
+		if !strings.Contains(missing, want) {
+			t.Errorf("missing %q lacks %q", missing, want)
+		}
+	}
+	if strings.Contains(missing, "github:") {
+		t.Errorf("github has a secret, yet: %q", missing)
+	}
+}
+
+func TestLoadFileAndEnvOverrides(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "accord.yml")
+	os.WriteFile(path, []byte(`listen: 0.0.0.0:9000
+public_url: https://accord.example.coop
+database: /data/accord.db
+policies:
+  repo: github:cotech/governance
+  path: accord/
+forges:
+  - name: github
+    type: github
+    app_id: 123456
+    private_key_file: /etc/accord/github-app.pem
+    webhook_secrets_env: GH_SECRETS
+  - name: codeberg
+    type: forgejo
+    base_url: https://codeberg.org
+    token_env: ACCORD_CODEBERG_TOKEN
+    webhook_secrets_env: CB_SECRETS
+`), 0o600)
+	cfg, err := Load(path, env(map[string]string{"ACCORD_LISTEN": "127.0.0.1:1", "GH_SECRETS": "s1", "CB_SECRETS": "s2,s3"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:1" || cfg.Database != "/data/accord.db" || cfg.Policies.Ref != "main" || cfg.Policies.Repo != "github:cotech/governance" {
+		t.Fatalf("%+v", cfg)
+	}
+	if cb := cfg.Forge("codeberg"); cb == nil || cb.BaseURL != "https://codeberg.org" || len(cb.Secrets) != 2 {
+		t.Fatalf("codeberg: %+v", cb)
+	}
+	if len(cfg.Missing()) != 0 {
+		t.Fatalf("missing: %v", cfg.Missing())
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	cases := map[string]string{
+		"unknown key":       "listen: x:1\nlisen: y\n",
+		"bad forge type":    "forges: [{name: x, type: gitlab}]\n",
+		"duplicate forge":   "forges: [{name: x, type: gitea}, {name: x, type: github}]\n",
+		"bad forge name":    "forges: [{name: 'My Forge', type: gitea}]\n",
+		"bad base_url":      "forges: [{name: x, type: gitea, base_url: 'codeberg.org'}]\n",
+		"app_id on gitea":   "forges: [{name: x, type: gitea, app_id: 1}]\n",
+		"bad public_url":    "public_url: accord.example.coop\n",
+		"postgres":          "database: postgres://localhost/accord\n",
+		"repo and dir":      "policies: {repo: 'github:a/b', dir: x}\n",
+		"a secret in yaml?": "forges: [{name: x, type: gitea, webhook_secret: s}]\n",
+		"not yaml":          "listen: [\n",
+	}
+	for name, body := range cases {
+		path := filepath.Join(t.TempDir(), "accord.yml")
+		os.WriteFile(path, []byte(body), 0o600)
+		if _, err := Load(path, env(nil)); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if !strings.HasPrefix(err.Error(), path) {
+			t.Errorf("%s: error %q does not name the file", name, err)
+		}
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yml"), env(nil)); err == nil {
+		t.Error("a missing --config file was accepted")
+	}
+}

@@ -1,0 +1,289 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/accord-coop/accord/forges"
+)
+
+// Delivery states. A delivery is queued when stored, processing while a
+// worker has it, and ends done (an event was recorded), ignored (a kind
+// Accord does not act on; the event is recorded too) or dead (processing kept
+// failing; `accord deliveries retry` queues it again).
+const (
+	StateQueued     = "queued"
+	StateProcessing = "processing"
+	StateDone       = "done"
+	StateIgnored    = "ignored"
+	StateDead       = "dead"
+)
+
+// ErrNotFound is returned for a delivery that does not exist.
+var ErrNotFound = errors.New("no such delivery")
+
+// StoredDelivery is a delivery as the inbox holds it.
+type StoredDelivery struct {
+	Seq int64 // the inbox's own ID, shown by `accord deliveries`
+	forges.Delivery
+	State     string
+	Attempts  int
+	NextAt    time.Time
+	LastError string
+	DoneAt    time.Time
+}
+
+// InsertDelivery stores a delivery durably and reports whether it is new. A
+// delivery whose (forge, ID) is already stored is not stored again: inserted
+// is false. It returns only after the transaction holding the row has
+// committed; concurrent calls share one transaction (group commit).
+func (s *Store) InsertDelivery(ctx context.Context, d forges.Delivery) (inserted bool, err error) {
+	return s.batch.insert(ctx, d)
+}
+
+// insertBatch writes a group of deliveries in one transaction. It returns,
+// per delivery, whether it was new.
+func (s *Store) insertBatch(ds []forges.Delivery) ([]bool, error) {
+	tx, err := s.write.Begin()
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.Prepare(`INSERT INTO deliveries (forge, delivery_id, event, headers, body, received_at, state, next_at)
+		VALUES (?, ?, ?, ?, ?, ?, 'queued', ?) ON CONFLICT (forge, delivery_id) DO NOTHING`)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	out := make([]bool, len(ds))
+	for i, d := range ds {
+		h, err := json.Marshal(d.Headers)
+		if err != nil {
+			return nil, err
+		}
+		at := d.ReceivedAt.UnixNano()
+		res, err := stmt.Exec(d.Forge, d.ID, d.Event, string(h), d.Body, at, at)
+		if err != nil {
+			return nil, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n == 1
+	}
+	return out, tx.Commit()
+}
+
+// ClaimDeliveries marks up to limit queued deliveries that are due as
+// processing, counts the attempt, and returns them in the order they
+// arrived.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int) ([]StoredDelivery, error) {
+	rows, err := s.write.QueryContext(ctx, `UPDATE deliveries SET state = 'processing', attempts = attempts + 1
+		WHERE id IN (SELECT id FROM deliveries WHERE state = 'queued' AND next_at <= ? ORDER BY id LIMIT ?)
+		RETURNING id, forge, delivery_id, event, headers, body, received_at, attempts`, now.UnixNano(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []StoredDelivery
+	for rows.Next() {
+		var d StoredDelivery
+		var headers string
+		var at int64
+		if err := rows.Scan(&d.Seq, &d.Forge, &d.ID, &d.Event, &headers, &d.Body, &at, &d.Attempts); err != nil {
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		if err := json.Unmarshal([]byte(headers), &d.Headers); err != nil {
+			return nil, fmt.Errorf("claim deliveries: delivery %d headers: %w", d.Seq, err)
+		}
+		d.ReceivedAt = time.Unix(0, at).UTC()
+		d.State = StateProcessing
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	// RETURNING gives no order guarantee.
+	slices.SortFunc(out, func(a, b StoredDelivery) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
+}
+
+// Outcome is what processing a claimed delivery came to.
+type Outcome struct {
+	Seq   int64
+	State string        // StateDone, StateIgnored, StateQueued (retry at NextAt) or StateDead
+	Event *forges.Event // recorded for StateDone and StateIgnored
+	Error string        // why it failed, for StateQueued and StateDead
+	Next  time.Time     // when to try again, for StateQueued
+}
+
+// FinishDeliveries records the outcomes of processed deliveries in one
+// transaction: the normalized event of each done or ignored delivery (once:
+// a delivery processed again after a crash records nothing new) and each
+// delivery's new state.
+func (s *Store) FinishDeliveries(ctx context.Context, now time.Time, outs []Outcome) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("finish deliveries: %w", err)
+	}
+	defer tx.Rollback()
+	for _, o := range outs {
+		switch o.State {
+		case StateDone, StateIgnored:
+			if o.Event == nil {
+				return fmt.Errorf("finish deliveries: delivery %d: no event", o.Seq)
+			}
+			data, err := json.Marshal(o.Event)
+			if err != nil {
+				return fmt.Errorf("finish deliveries: delivery %d: %w", o.Seq, err)
+			}
+			e := o.Event
+			if _, err := tx.ExecContext(ctx, `INSERT INTO events (delivery, forge, kind, action, repo, actor, at, data)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery) DO NOTHING`,
+				o.Seq, e.Forge, string(e.Kind), e.Action, e.Repo.FullName(), e.Actor.Login, e.Time.UnixNano(), string(data)); err != nil {
+				return fmt.Errorf("finish deliveries: delivery %d: %w", o.Seq, err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, done_at = ?, last_error = '' WHERE id = ?`,
+				o.State, now.UnixNano(), o.Seq); err != nil {
+				return fmt.Errorf("finish deliveries: delivery %d: %w", o.Seq, err)
+			}
+		case StateQueued, StateDead:
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, next_at = ?, last_error = ? WHERE id = ?`,
+				o.State, o.Next.UnixNano(), o.Error, o.Seq); err != nil {
+				return fmt.Errorf("finish deliveries: delivery %d: %w", o.Seq, err)
+			}
+		default:
+			return fmt.Errorf("finish deliveries: delivery %d: bad state %q", o.Seq, o.State)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("finish deliveries: %w", err)
+	}
+	return nil
+}
+
+// RequeueInterrupted puts deliveries left processing by a process that
+// stopped (crashed or killed) back in the queue. Call it once at start,
+// before any worker runs. It returns how many there were.
+func (s *Store) RequeueInterrupted(ctx context.Context) (int64, error) {
+	res, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'queued' WHERE state = 'processing'`)
+	if err != nil {
+		return 0, fmt.Errorf("requeue interrupted deliveries: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// RetryDelivery queues a dead (or any finished) delivery again with a fresh
+// count of attempts.
+func (s *Store) RetryDelivery(ctx context.Context, seq int64, now time.Time) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = 0, next_at = ?
+		WHERE id = ? AND state != 'processing'`, now.UnixNano(), seq)
+	if err != nil {
+		return fmt.Errorf("retry delivery %d: %w", seq, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		var state string
+		err := s.read.QueryRowContext(ctx, `SELECT state FROM deliveries WHERE id = ?`, seq).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("retry delivery %d: %w", seq, ErrNotFound)
+		}
+		return fmt.Errorf("retry delivery %d: it is being processed now", seq)
+	}
+	return nil
+}
+
+// ListDeliveries lists the inbox, newest first, optionally only one state.
+// The bodies are not loaded.
+func (s *Store) ListDeliveries(ctx context.Context, state string, limit int) ([]StoredDelivery, error) {
+	q := `SELECT id, forge, delivery_id, event, received_at, state, attempts, next_at, last_error, COALESCE(done_at, 0)
+		FROM deliveries`
+	var args []any
+	if state != "" {
+		q += ` WHERE state = ?`
+		args = append(args, state)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []StoredDelivery
+	for rows.Next() {
+		var d StoredDelivery
+		var at, next, done int64
+		if err := rows.Scan(&d.Seq, &d.Forge, &d.ID, &d.Event, &at, &d.State, &d.Attempts, &next, &d.LastError, &done); err != nil {
+			return nil, fmt.Errorf("list deliveries: %w", err)
+		}
+		d.ReceivedAt = time.Unix(0, at).UTC()
+		d.NextAt = time.Unix(0, next).UTC()
+		if done != 0 {
+			d.DoneAt = time.Unix(0, done).UTC()
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// CountDeliveries counts deliveries by state.
+func (s *Store) CountDeliveries(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT state, COUNT(*) FROM deliveries GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("count deliveries: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var st string
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("count deliveries: %w", err)
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// QueueDepth counts the deliveries not yet finished (queued or processing).
+func (s *Store) QueueDepth(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE state IN ('queued', 'processing')`).Scan(&n)
+	return n, err
+}
+
+// RecordedEvent is a normalized event as recorded, with the inbox ID of the
+// delivery it came from.
+type RecordedEvent struct {
+	Seq   int64
+	Event forges.Event
+}
+
+// Events returns the recorded events in delivery order.
+func (s *Store) Events(ctx context.Context) ([]RecordedEvent, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT delivery, data FROM events ORDER BY delivery`)
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	defer rows.Close()
+	var out []RecordedEvent
+	for rows.Next() {
+		var r RecordedEvent
+		var data string
+		if err := rows.Scan(&r.Seq, &data); err != nil {
+			return nil, fmt.Errorf("events: %w", err)
+		}
+		if err := json.Unmarshal([]byte(data), &r.Event); err != nil {
+			return nil, fmt.Errorf("events: delivery %d: %w", r.Seq, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

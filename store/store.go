@@ -1,0 +1,117 @@
+// Package store keeps Accord's state in SQLite (modernc.org/sqlite, pure Go):
+// the inbox of webhook deliveries and the normalized events made from them.
+// It is the only package that writes SQL.
+//
+// Writes go through one connection, so the process never competes with itself
+// for SQLite's write lock; reads use a pool. The database runs in WAL mode
+// with synchronous=NORMAL by default: a committed transaction survives the
+// process being killed (the WAL is written before the commit returns), though
+// not a power cut of the machine; Options.Synchronous "FULL" buys that at the
+// cost of an fsync per commit.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+// Options tune how the database is opened.
+type Options struct {
+	// Synchronous is SQLite's synchronous pragma: "NORMAL" (default) or "FULL".
+	Synchronous string
+}
+
+// Store is an open Accord database.
+type Store struct {
+	write *sql.DB // one connection: every write goes through it
+	read  *sql.DB // a pool for reads
+	batch *batcher
+	path  string
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS deliveries (
+	id          INTEGER PRIMARY KEY,
+	forge       TEXT NOT NULL,
+	delivery_id TEXT NOT NULL,
+	event       TEXT NOT NULL,
+	headers     TEXT NOT NULL,
+	body        BLOB NOT NULL,
+	received_at INTEGER NOT NULL,
+	state       TEXT NOT NULL,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	next_at     INTEGER NOT NULL,
+	last_error  TEXT NOT NULL DEFAULT '',
+	done_at     INTEGER,
+	UNIQUE (forge, delivery_id)
+);
+CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries (next_at, id) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, id);
+CREATE TABLE IF NOT EXISTS events (
+	delivery INTEGER PRIMARY KEY REFERENCES deliveries (id),
+	forge    TEXT NOT NULL,
+	kind     TEXT NOT NULL,
+	action   TEXT NOT NULL,
+	repo     TEXT NOT NULL,
+	actor    TEXT NOT NULL,
+	at       INTEGER NOT NULL,
+	data     TEXT NOT NULL
+);
+`
+
+// Open opens (creating if needed) the SQLite database at path and brings its
+// schema up to date.
+func Open(path string, opt Options) (*Store, error) {
+	sync := strings.ToUpper(opt.Synchronous)
+	if sync == "" {
+		sync = "NORMAL"
+	}
+	if sync != "NORMAL" && sync != "FULL" {
+		return nil, fmt.Errorf("store: synchronous %q: use NORMAL or FULL", opt.Synchronous)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+
+	write, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	if _, err := write.Exec(schema); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(4)
+	s := &Store{write: write, read: read, path: path}
+	s.batch = newBatcher(s)
+	return s, nil
+}
+
+// Close stops the group committer and closes the database.
+func (s *Store) Close() error {
+	s.batch.stop()
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}

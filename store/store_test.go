@@ -1,0 +1,177 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accord-coop/accord/forges"
+)
+
+func openTest(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "accord.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func delivery(id string) forges.Delivery {
+	return forges.Delivery{Forge: "github", ID: id, Event: "issues", Headers: map[string]string{"k": "v"},
+		Body: []byte(`{"action":"opened"}`), ReceivedAt: time.Unix(1700000000, 0).UTC()}
+}
+
+func TestInsertDeliveryDedupes(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	ok, err := s.InsertDelivery(ctx, delivery("a"))
+	if err != nil || !ok {
+		t.Fatalf("first insert: %v %v", ok, err)
+	}
+	ok, err = s.InsertDelivery(ctx, delivery("a"))
+	if err != nil || ok {
+		t.Fatalf("second insert of the same ID: inserted=%v err=%v, want false, nil", ok, err)
+	}
+	// The same delivery ID on another forge is another delivery.
+	d := delivery("a")
+	d.Forge = "codeberg"
+	if ok, err := s.InsertDelivery(ctx, d); err != nil || !ok {
+		t.Fatalf("same ID, other forge: %v %v", ok, err)
+	}
+	counts, err := s.CountDeliveries(ctx)
+	if err != nil || counts[StateQueued] != 2 {
+		t.Fatalf("counts %v %v, want 2 queued", counts, err)
+	}
+}
+
+func TestInsertDeliveryConcurrentGroupCommit(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	const n = 400
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	inserted := map[string]int{}
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			id := fmt.Sprintf("d%d", i%100) // every ID four times
+			ok, err := s.InsertDelivery(ctx, delivery(id))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if ok {
+				mu.Lock()
+				inserted[id]++
+				mu.Unlock()
+			}
+		}(i)
+	}
+	wg.Wait()
+	if len(inserted) != 100 {
+		t.Fatalf("%d IDs inserted, want 100", len(inserted))
+	}
+	for id, c := range inserted {
+		if c != 1 {
+			t.Errorf("%s reported inserted %d times", id, c)
+		}
+	}
+	if depth, _ := s.QueueDepth(ctx); depth != 100 {
+		t.Fatalf("queue depth %d, want 100", depth)
+	}
+}
+
+func TestClaimFinishRetryRequeue(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b", "c"} {
+		if _, err := s.InsertDelivery(ctx, delivery(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	got, err := s.ClaimDeliveries(ctx, now, 10)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("claim: %d %v", len(got), err)
+	}
+	for i, d := range got {
+		if d.Seq != int64(i+1) || d.Attempts != 1 || d.Headers["k"] != "v" || string(d.Body) != `{"action":"opened"}` {
+			t.Fatalf("claimed %d: %+v", i, d)
+		}
+	}
+	if again, _ := s.ClaimDeliveries(ctx, now, 10); len(again) != 0 {
+		t.Fatalf("claimed %d deliveries twice", len(again))
+	}
+	ev := &forges.Event{Forge: "github", Kind: forges.KindIssue, Action: "opened", Repo: forges.Repo{Owner: "o", Name: "r"}, Time: now}
+	outs := []Outcome{
+		{Seq: 1, State: StateDone, Event: ev},
+		{Seq: 2, State: StateQueued, Error: "boom", Next: now.Add(time.Hour)},
+		{Seq: 3, State: StateDead, Error: "broken"},
+	}
+	if err := s.FinishDeliveries(ctx, now, outs); err != nil {
+		t.Fatal(err)
+	}
+	// Recording the same outcome again (a batch replayed after a crash) adds no event.
+	if err := s.FinishDeliveries(ctx, now, outs[:1]); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.Events(ctx)
+	if err != nil || len(evs) != 1 || evs[0].Seq != 1 || evs[0].Event.Kind != forges.KindIssue {
+		t.Fatalf("events %+v %v", evs, err)
+	}
+	// Not due yet.
+	if got, _ := s.ClaimDeliveries(ctx, now, 10); len(got) != 0 {
+		t.Fatalf("claimed a retry before it was due")
+	}
+	got, _ = s.ClaimDeliveries(ctx, now.Add(2*time.Hour), 10)
+	if len(got) != 1 || got[0].Seq != 2 || got[0].Attempts != 2 {
+		t.Fatalf("due retry: %+v", got)
+	}
+	// A crash now leaves it processing; the next start puts it back.
+	if n, err := s.RequeueInterrupted(ctx); err != nil || n != 1 {
+		t.Fatalf("requeue: %d %v", n, err)
+	}
+	dead, _ := s.ListDeliveries(ctx, StateDead, 10)
+	if len(dead) != 1 || dead[0].Seq != 3 || dead[0].LastError != "broken" {
+		t.Fatalf("dead: %+v", dead)
+	}
+	if err := s.RetryDelivery(ctx, 3, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RetryDelivery(ctx, 99, now); err == nil {
+		t.Fatal("retry of a missing delivery: no error")
+	}
+	got, _ = s.ClaimDeliveries(ctx, now.Add(2*time.Hour), 10)
+	if len(got) != 2 || got[0].Seq != 2 || got[1].Seq != 3 || got[1].Attempts != 1 {
+		t.Fatalf("after requeue and retry: %+v", got)
+	}
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "accord.db")
+	s, err := Open(path, Options{Synchronous: "full"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.InsertDelivery(context.Background(), delivery("a")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if ok, _ := s.InsertDelivery(context.Background(), delivery("a")); ok {
+		t.Fatal("delivery stored before reopening was stored again")
+	}
+	if _, err := Open(path, Options{Synchronous: "OFF"}); err == nil {
+		t.Fatal("synchronous=OFF accepted")
+	}
+}
