@@ -17,10 +17,10 @@ import (
 type envelope struct {
 	Action     string `json:"action"`
 	Repository *struct {
-		Name          string `json:"name"`
+		Name          string                 `json:"name"`
 		Owner         struct{ Login string } `json:"owner"`
-		DefaultBranch string `json:"default_branch"`
-		Private       bool   `json:"private"`
+		DefaultBranch string                 `json:"default_branch"`
+		Private       bool                   `json:"private"`
 	} `json:"repository"`
 	Sender *struct {
 		ID    int64  `json:"id"`

@@ -90,31 +90,31 @@ func TestParseGolden(t *testing.T) {
 // fixtures: what Accord acts on, and that everything else is ignored.
 func TestParseKinds(t *testing.T) {
 	acted := map[string]forges.Kind{
-		"ping.none":                            forges.KindPing,
-		"issues.opened":                        forges.KindIssue,
-		"issues.edited":                        forges.KindIssue,
-		"issues.reopened":                      forges.KindIssue,
-		"issues.labeled":                       forges.KindIssue,
-		"issues.unlabeled":                     forges.KindIssue,
-		"issue_comment.created":                forges.KindComment,
-		"issue_comment.edited":                 forges.KindComment,
-		"issue_comment.deleted":                forges.KindComment,
-		"pull_request.opened":                  forges.KindPullRequest,
-		"pull_request.closed":                  forges.KindPullRequest,
-		"pull_request.reopened":                forges.KindPullRequest,
-		"pull_request.labeled":                 forges.KindPullRequest,
-		"pull_request.unlabeled":               forges.KindPullRequest,
-		"pull_request.synchronize":             forges.KindPullRequest,
-		"pull_request_review.submitted":        forges.KindReview,
-		"push.none":                            forges.KindPush,
-		"release.published":                    forges.KindRelease,
-		"installation.created":                 forges.KindInstallation,
-		"installation.deleted":                 forges.KindInstallation,
-		"installation.suspend":                 forges.KindInstallation,
-		"installation.unsuspend":               forges.KindInstallation,
+		"ping.none":                             forges.KindPing,
+		"issues.opened":                         forges.KindIssue,
+		"issues.edited":                         forges.KindIssue,
+		"issues.reopened":                       forges.KindIssue,
+		"issues.labeled":                        forges.KindIssue,
+		"issues.unlabeled":                      forges.KindIssue,
+		"issue_comment.created":                 forges.KindComment,
+		"issue_comment.edited":                  forges.KindComment,
+		"issue_comment.deleted":                 forges.KindComment,
+		"pull_request.opened":                   forges.KindPullRequest,
+		"pull_request.closed":                   forges.KindPullRequest,
+		"pull_request.reopened":                 forges.KindPullRequest,
+		"pull_request.labeled":                  forges.KindPullRequest,
+		"pull_request.unlabeled":                forges.KindPullRequest,
+		"pull_request.synchronize":              forges.KindPullRequest,
+		"pull_request_review.submitted":         forges.KindReview,
+		"push.none":                             forges.KindPush,
+		"release.published":                     forges.KindRelease,
+		"installation.created":                  forges.KindInstallation,
+		"installation.deleted":                  forges.KindInstallation,
+		"installation.suspend":                  forges.KindInstallation,
+		"installation.unsuspend":                forges.KindInstallation,
 		"installation.new_permissions_accepted": forges.KindInstallation,
-		"installation_repositories.added":      forges.KindInstallation,
-		"installation_repositories.removed":    forges.KindInstallation,
+		"installation_repositories.added":       forges.KindInstallation,
+		"installation_repositories.removed":     forges.KindInstallation,
 	}
 	seen := map[string]bool{}
 	for _, fx := range fixtures(t) {
@@ -323,7 +323,7 @@ func TestParseErrors(t *testing.T) {
 	bad := []struct{ event, body string }{
 		{"issues", `{"action":"opened","issue":{"number":1}`}, // truncated
 		{"issues", ``},
-		{"issues", `{"action":"opened"}`},                           // no repository, no issue
+		{"issues", `{"action":"opened"}`}, // no repository, no issue
 		{"issues", `{"action":"opened","repository":{"name":"r"}}`}, // no issue
 		{"issue_comment", `{"action":"created","repository":{"name":"r"},"issue":{"number":1}}`},
 		{"pull_request", `{"action":"opened","repository":{"name":"r"},"pull_request":"nope"}`},
