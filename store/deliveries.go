@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/accord-coop/accord/forges"
@@ -55,12 +56,17 @@ func (s *Store) insertBatch(ds []forges.Delivery) ([]bool, error) {
 		return nil, err
 	}
 	defer tx.Rollback()
-	stmt, err := tx.Prepare(`INSERT INTO deliveries (forge, delivery_id, event, headers, body, received_at, state, next_at)
-		VALUES (?, ?, ?, ?, ?, ?, 'queued', ?) ON CONFLICT (forge, delivery_id) DO NOTHING`)
+	row, err := tx.Prepare(`INSERT INTO deliveries (forge, delivery_id, event, received_at, state, next_at)
+		VALUES (?, ?, ?, ?, 'queued', ?) ON CONFLICT (forge, delivery_id) DO NOTHING RETURNING id`)
 	if err != nil {
 		return nil, err
 	}
-	defer stmt.Close()
+	defer row.Close()
+	payload, err := tx.Prepare(`INSERT INTO delivery_payloads (delivery, headers, body) VALUES (?, ?, ?)`)
+	if err != nil {
+		return nil, err
+	}
+	defer payload.Close()
 	out := make([]bool, len(ds))
 	for i, d := range ds {
 		h, err := json.Marshal(d.Headers)
@@ -68,15 +74,17 @@ func (s *Store) insertBatch(ds []forges.Delivery) ([]bool, error) {
 			return nil, err
 		}
 		at := d.ReceivedAt.UnixNano()
-		res, err := stmt.Exec(d.Forge, d.ID, d.Event, string(h), d.Body, at, at)
-		if err != nil {
+		var id int64
+		switch err := row.QueryRow(d.Forge, d.ID, d.Event, at, at).Scan(&id); {
+		case errors.Is(err, sql.ErrNoRows):
+			continue // seen before
+		case err != nil:
 			return nil, err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
+		if _, err := payload.Exec(id, string(h), d.Body); err != nil {
 			return nil, err
 		}
-		out[i] = n == 1
+		out[i] = true
 	}
 	return out, tx.Commit()
 }
@@ -87,7 +95,7 @@ func (s *Store) insertBatch(ds []forges.Delivery) ([]bool, error) {
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int) ([]StoredDelivery, error) {
 	rows, err := s.write.QueryContext(ctx, `UPDATE deliveries SET state = 'processing', attempts = attempts + 1
 		WHERE id IN (SELECT id FROM deliveries WHERE state = 'queued' AND next_at <= ? ORDER BY id LIMIT ?)
-		RETURNING id, forge, delivery_id, event, headers, body, received_at, attempts`, now.UnixNano(), limit)
+		RETURNING id, forge, delivery_id, event, received_at, attempts`, now.UnixNano(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
@@ -95,13 +103,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int) (
 	var out []StoredDelivery
 	for rows.Next() {
 		var d StoredDelivery
-		var headers string
 		var at int64
-		if err := rows.Scan(&d.Seq, &d.Forge, &d.ID, &d.Event, &headers, &d.Body, &at, &d.Attempts); err != nil {
+		if err := rows.Scan(&d.Seq, &d.Forge, &d.ID, &d.Event, &at, &d.Attempts); err != nil {
 			return nil, fmt.Errorf("claim deliveries: %w", err)
-		}
-		if err := json.Unmarshal([]byte(headers), &d.Headers); err != nil {
-			return nil, fmt.Errorf("claim deliveries: delivery %d headers: %w", d.Seq, err)
 		}
 		d.ReceivedAt = time.Unix(0, at).UTC()
 		d.State = StateProcessing
@@ -110,9 +114,63 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int) (
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
+	rows.Close()
+	if len(out) == 0 {
+		return nil, nil
+	}
 	// RETURNING gives no order guarantee.
 	slices.SortFunc(out, func(a, b StoredDelivery) int { return cmp.Compare(a.Seq, b.Seq) })
+	if err := s.loadPayloads(ctx, out); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
 	return out, nil
+}
+
+// loadPayloads fills in the headers and bodies of ds (sorted by Seq). The
+// claim has committed, so the read pool sees them; ClaimDeliveries' limit
+// keeps the IN list far below SQLite's limit of variables.
+func (s *Store) loadPayloads(ctx context.Context, ds []StoredDelivery) error {
+	ids := make([]any, len(ds))
+	for i, d := range ds {
+		ids[i] = d.Seq
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT delivery, headers, body FROM delivery_payloads
+		WHERE delivery IN (?`+strings.Repeat(",?", len(ds)-1)+`) ORDER BY delivery`, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		var seq int64
+		var headers string
+		var body []byte
+		if err := rows.Scan(&seq, &headers, &body); err != nil {
+			return err
+		}
+		for i < len(ds) && ds[i].Seq < seq {
+			i++
+		}
+		if i == len(ds) {
+			break
+		}
+		if ds[i].Seq != seq {
+			continue
+		}
+		if err := json.Unmarshal([]byte(headers), &ds[i].Headers); err != nil {
+			return fmt.Errorf("delivery %d headers: %w", seq, err)
+		}
+		ds[i].Body = body
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, d := range ds {
+		if d.Body == nil {
+			return fmt.Errorf("delivery %d has no stored payload", d.Seq)
+		}
+	}
+	return nil
 }
 
 // Outcome is what processing a claimed delivery came to.

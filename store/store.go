@@ -41,8 +41,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
 	forge       TEXT NOT NULL,
 	delivery_id TEXT NOT NULL,
 	event       TEXT NOT NULL,
-	headers     TEXT NOT NULL,
-	body        BLOB NOT NULL,
 	received_at INTEGER NOT NULL,
 	state       TEXT NOT NULL,
 	attempts    INTEGER NOT NULL DEFAULT 0,
@@ -50,6 +48,13 @@ CREATE TABLE IF NOT EXISTS deliveries (
 	last_error  TEXT NOT NULL DEFAULT '',
 	done_at     INTEGER,
 	UNIQUE (forge, delivery_id)
+);
+-- The payload lives apart from the inbox row: a state change then rewrites a
+-- row of a few dozen bytes, not the body's overflow pages.
+CREATE TABLE IF NOT EXISTS delivery_payloads (
+	delivery INTEGER PRIMARY KEY REFERENCES deliveries (id),
+	headers  TEXT NOT NULL,
+	body     BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries (next_at, id) WHERE state = 'queued';
 CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, id);
