@@ -34,10 +34,10 @@ type StoredDelivery struct {
 	Seq int64 // the inbox's own ID, shown by `accord deliveries`
 	forges.Delivery
 	State     string
-	Attempts  int
-	NextAt    time.Time
-	LastError string
-	DoneAt    time.Time
+	Attempts  int       // tries so far, counted when a worker claims it
+	NextAt    time.Time // when a queued delivery is due
+	LastError string    // why the last try failed
+	DoneAt    time.Time // when it ended done, ignored or dead; zero while unfinished
 }
 
 // InsertDelivery stores a delivery durably and reports whether it is new. A
@@ -212,9 +212,14 @@ func (s *Store) FinishDeliveries(ctx context.Context, now time.Time, outs []Outc
 				o.State, now.UnixNano(), o.Seq); err != nil {
 				return fmt.Errorf("finish deliveries: delivery %d: %w", o.Seq, err)
 			}
-		case StateQueued, StateDead:
+		case StateQueued:
 			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, next_at = ?, last_error = ? WHERE id = ?`,
 				o.State, o.Next.UnixNano(), o.Error, o.Seq); err != nil {
+				return fmt.Errorf("finish deliveries: delivery %d: %w", o.Seq, err)
+			}
+		case StateDead:
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, done_at = ?, last_error = ? WHERE id = ?`,
+				o.State, now.UnixNano(), o.Error, o.Seq); err != nil {
 				return fmt.Errorf("finish deliveries: delivery %d: %w", o.Seq, err)
 			}
 		default:
@@ -241,7 +246,7 @@ func (s *Store) RequeueInterrupted(ctx context.Context) (int64, error) {
 // RetryDelivery queues a dead (or any finished) delivery again with a fresh
 // count of attempts.
 func (s *Store) RetryDelivery(ctx context.Context, seq int64, now time.Time) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = 0, next_at = ?
+	res, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = 0, next_at = ?, done_at = NULL
 		WHERE id = ? AND state != 'processing'`, now.UnixNano(), seq)
 	if err != nil {
 		return fmt.Errorf("retry delivery %d: %w", seq, err)
