@@ -1,0 +1,128 @@
+// Command accord is the Accord bot and its command-line tools.
+//
+//	accord serve [--config F]             the bot: webhook intake and workers
+//	accord deliveries [--state S]         the inbox of webhook deliveries
+//	accord deliveries retry ID            queue a delivery again
+//	accord version                        version and build info
+//
+// Every command takes --config and --help.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand of accord.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"serve", "run the bot: webhook intake, workers", runServe},
+	{"deliveries", "list the inbox of webhook deliveries; 'retry ID' queues one again", runDeliveries},
+	{"version", "print the version and build info", runVersion},
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run runs one accord command line and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		if len(args) > 1 {
+			return run(ctx, []string{args[1], "--help"}, stdout, stderr)
+		}
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		var ue usageError
+		switch {
+		case err == nil, errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, &ue):
+			fmt.Fprintf(stderr, "accord %s: %v (see 'accord %s --help')\n", c.name, err, c.name)
+			return 2
+		default:
+			fmt.Fprintf(stderr, "accord %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "accord: unknown command %q (see 'accord --help')\n", args[0])
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "accord: the bot that lets a federation of co-operatives build, decide and account together.")
+	fmt.Fprintln(w, "\nUsage: accord COMMAND [--config accord.yml] [flags]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\n'accord COMMAND --help' tells more.")
+}
+
+// flags is a command's flag set, with --config.
+type flags struct {
+	*flag.FlagSet
+	config    *string
+	usageLine string
+	help      io.Writer
+}
+
+// newFlags makes a command's flag set with --config; --help prints the usage
+// to help.
+func newFlags(name, usageLine string, help io.Writer) *flags {
+	fs := flag.NewFlagSet("accord "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // mistakes become one line, printed by run
+	fs.Usage = func() {}
+	cfg := fs.String("config", "", "the config `file` (default: accord.yml if it exists, else the built-in defaults)")
+	return &flags{FlagSet: fs, config: cfg, usageLine: usageLine, help: help}
+}
+
+// parse parses args, turning flag mistakes into usage errors. Flags may come
+// before or after positional arguments.
+func (fs *flags) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintf(fs.help, "Usage: accord %s\n\nFlags:\n", fs.usageLine)
+				fs.SetOutput(fs.help)
+				fs.PrintDefaults()
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
