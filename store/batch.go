@@ -41,6 +41,7 @@ func newBatcher(s *Store) *batcher {
 }
 
 func (b *batcher) insert(ctx context.Context, d forges.Delivery) (bool, error) {
+	d.Body = packBody(d.Body) // here, in the caller's goroutine, not in the one writer
 	r := &insertReq{d: d, ready: make(chan struct{})}
 	select {
 	case b.in <- r:

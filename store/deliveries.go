@@ -48,8 +48,9 @@ func (s *Store) InsertDelivery(ctx context.Context, d forges.Delivery) (inserted
 	return s.batch.insert(ctx, d)
 }
 
-// insertBatch writes a group of deliveries in one transaction. It returns,
-// per delivery, whether it was new.
+// insertBatch writes a group of deliveries, their bodies already packed
+// (packBody), in one transaction. It returns, per delivery, whether it was
+// new.
 func (s *Store) insertBatch(ds []forges.Delivery) ([]bool, error) {
 	tx, err := s.write.Begin()
 	if err != nil {
@@ -62,7 +63,7 @@ func (s *Store) insertBatch(ds []forges.Delivery) ([]bool, error) {
 		return nil, err
 	}
 	defer row.Close()
-	payload, err := tx.Prepare(`INSERT INTO delivery_payloads (delivery, headers, body) VALUES (?, ?, ?)`)
+	payload, err := tx.Prepare(`INSERT INTO delivery_payloads (delivery, headers, encoding, body) VALUES (?, ?, '` + bodyEncoding + `', ?)`)
 	if err != nil {
 		return nil, err
 	}
@@ -134,18 +135,19 @@ func (s *Store) loadPayloads(ctx context.Context, ds []StoredDelivery) error {
 	for i, d := range ds {
 		ids[i] = d.Seq
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT delivery, headers, body FROM delivery_payloads
+	rows, err := s.read.QueryContext(ctx, `SELECT delivery, headers, encoding, body FROM delivery_payloads
 		WHERE delivery IN (?`+strings.Repeat(",?", len(ds)-1)+`) ORDER BY delivery`, ids...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	i := 0
+	found := make([]bool, len(ds))
 	for rows.Next() {
 		var seq int64
-		var headers string
+		var headers, encoding string
 		var body []byte
-		if err := rows.Scan(&seq, &headers, &body); err != nil {
+		if err := rows.Scan(&seq, &headers, &encoding, &body); err != nil {
 			return err
 		}
 		for i < len(ds) && ds[i].Seq < seq {
@@ -160,13 +162,19 @@ func (s *Store) loadPayloads(ctx context.Context, ds []StoredDelivery) error {
 		if err := json.Unmarshal([]byte(headers), &ds[i].Headers); err != nil {
 			return fmt.Errorf("delivery %d headers: %w", seq, err)
 		}
-		ds[i].Body = body
+		if ds[i].Body, err = unpackBody(encoding, body); err != nil {
+			return fmt.Errorf("delivery %d body: %w", seq, err)
+		}
+		if ds[i].Body == nil {
+			ds[i].Body = []byte{}
+		}
+		found[i] = true
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, d := range ds {
-		if d.Body == nil {
+	for i, d := range ds {
+		if !found[i] {
 			return fmt.Errorf("delivery %d has no stored payload", d.Seq)
 		}
 	}

@@ -33,6 +33,8 @@ type Store struct {
 	read  *sql.DB // a pool for reads
 	batch *batcher
 	path  string
+
+	checkpoints *checkpointer
 }
 
 const schema = `
@@ -54,6 +56,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE TABLE IF NOT EXISTS delivery_payloads (
 	delivery INTEGER PRIMARY KEY REFERENCES deliveries (id),
 	headers  TEXT NOT NULL,
+	encoding TEXT NOT NULL, -- of body: 's2' (see payload.go) or '' for as received
 	body     BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries (next_at, id) WHERE state = 'queued';
@@ -84,6 +87,11 @@ func Open(path string, opt Options) (*Store, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+sync+")")
 	q.Add("_pragma", "busy_timeout(10000)")
+	// Checkpoints run in the background (see checkpointer), not in the
+	// commit that happens to cross the WAL's size limit: that commit is a
+	// batch of webhooks waiting for their 202.
+	q.Add("_pragma", "wal_autocheckpoint(0)")
+	q.Add("_pragma", "journal_size_limit(67108864)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
@@ -106,12 +114,15 @@ func Open(path string, opt Options) (*Store, error) {
 	read.SetMaxOpenConns(4)
 	s := &Store{write: write, read: read, path: path}
 	s.batch = newBatcher(s)
+	s.checkpoints = newCheckpointer(read)
 	return s, nil
 }
 
-// Close stops the group committer and closes the database.
+// Close stops the group committer and the checkpointer, and closes the
+// database.
 func (s *Store) Close() error {
 	s.batch.stop()
+	s.checkpoints.stop()
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -173,5 +176,66 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 	if _, err := Open(path, Options{Synchronous: "OFF"}); err == nil {
 		t.Fatal("synchronous=OFF accepted")
+	}
+}
+
+// TestBodiesRoundTrip: a body comes back byte for byte though it is stored
+// compressed, and it takes less room than it came in.
+func TestBodiesRoundTrip(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	body := []byte(`{"action":"opened","issue":{"body":"` + strings.Repeat("a long and repetitive text ", 400) + `"}}`)
+	odd := []byte{'{', 0, 0xff, '}'}
+	for i, b := range [][]byte{body, odd, {}} {
+		d := delivery(fmt.Sprint("rt-", i))
+		d.Body = b
+		if _, err := s.InsertDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := s.ClaimDeliveries(ctx, time.Now(), 10)
+	if err != nil || len(ds) != 3 {
+		t.Fatalf("%d claimed: %v", len(ds), err)
+	}
+	for i, want := range [][]byte{body, odd, {}} {
+		if !bytes.Equal(ds[i].Body, want) {
+			t.Errorf("body %d: got %d bytes, want %d", i, len(ds[i].Body), len(want))
+		}
+	}
+	var stored int
+	if err := s.read.QueryRow(`SELECT length(body) FROM delivery_payloads WHERE delivery = ?`, ds[0].Seq).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored*4 > len(body) {
+		t.Errorf("%d bytes stored for a body of %d", stored, len(body))
+	}
+}
+
+// TestCloseEmptiesWAL: the checkpointer copies the WAL into the database in
+// the background, and Close leaves no WAL behind.
+func TestCloseEmptiesWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "accord.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		if _, err := s.InsertDelivery(context.Background(), delivery(fmt.Sprint("w-", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
+		t.Errorf("WAL of %d bytes left after Close", fi.Size())
+	}
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n, _ := s.QueueDepth(context.Background()); n != 200 {
+		t.Errorf("%d deliveries after reopening, want 200", n)
 	}
 }
