@@ -41,21 +41,56 @@ var (
 	commentActions = set(forges.ActionCreated, forges.ActionEdited, forges.ActionDeleted)
 )
 
+// typed are the events Accord acts on (for some actions): they are decoded
+// once, by go-github, and everything is read from its value. Other events
+// are decoded only as far as the envelope.
+var typed = set("ping", "push", "installation", "installation_repositories",
+	"issues", "pull_request", "issue_comment", "pull_request_review", "release")
+
 // Parse turns a stored GitHub delivery into an event. The kinds Accord acts
 // on are decoded by go-github's ParseWebHook; anything else is KindIgnored.
 func (w *Webhooks) Parse(d forges.Delivery) (*forges.Event, error) {
-	var env envelope
-	if err := json.Unmarshal(d.Body, &env); err != nil {
-		return nil, fmt.Errorf("%s payload is not valid JSON: %w", d.Event, err)
-	}
 	ev := &forges.Event{
 		Forge:      w.forge,
 		DeliveryID: d.ID,
 		Name:       d.Event,
 		Kind:       forges.KindIgnored,
-		Action:     env.Action,
 		Time:       d.ReceivedAt.UTC(),
 	}
+	if !typed[d.Event] {
+		return ev, w.parseEnvelope(ev, d.Body)
+	}
+	parsed, err := gh.ParseWebHook(d.Event, d.Body)
+	if err != nil {
+		// A payload go-github cannot take may still be one Accord ignores
+		// (an action it does not act on, with a field of a new shape).
+		if eerr := w.parseEnvelope(ev, d.Body); eerr != nil || w.acts(d.Event, ev.Action) {
+			return nil, fmt.Errorf("%s payload: %w", d.Event, err)
+		}
+		return ev, nil
+	}
+	common(ev, parsed)
+	if !w.acts(d.Event, ev.Action) {
+		return ev, nil
+	}
+	if d.Event != "ping" && d.Event != "installation" && d.Event != "installation_repositories" && ev.Repo.Name == "" {
+		return nil, fmt.Errorf("%s payload has no repository", d.Event)
+	}
+	if err := fill(ev, parsed); err != nil {
+		return nil, fmt.Errorf("%s payload: %w", d.Event, err)
+	}
+	ev.Time = ev.Time.UTC()
+	return ev, nil
+}
+
+// parseEnvelope reads the action, repo, sender and installation of any
+// payload.
+func (w *Webhooks) parseEnvelope(ev *forges.Event, body []byte) error {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return fmt.Errorf("%s payload is not valid JSON: %w", ev.Name, err)
+	}
+	ev.Action = env.Action
 	if r := env.Repository; r != nil {
 		ev.Repo = forges.Repo{Owner: r.Owner.Login, Name: r.Name, DefaultBranch: r.DefaultBranch, Private: r.Private}
 	}
@@ -65,21 +100,32 @@ func (w *Webhooks) Parse(d forges.Delivery) (*forges.Event, error) {
 	if env.Installation != nil {
 		ev.InstallationID = env.Installation.ID
 	}
-	if !w.acts(d.Event, env.Action) {
-		return ev, nil
+	return nil
+}
+
+// common reads from go-github's value what every payload may carry: the
+// action, repo, sender and installation.
+func common(ev *forges.Event, parsed any) {
+	if a, ok := parsed.(interface{ GetAction() string }); ok {
+		ev.Action = a.GetAction()
 	}
-	if d.Event != "ping" && d.Event != "installation" && d.Event != "installation_repositories" && env.Repository == nil {
-		return nil, fmt.Errorf("%s payload has no repository", d.Event)
+	if s, ok := parsed.(interface{ GetSender() *gh.User }); ok && s.GetSender() != nil {
+		ev.Actor = forges.User{ID: s.GetSender().GetID(), Login: s.GetSender().GetLogin(),
+			Bot: s.GetSender().GetType() == "Bot" || forges.IsBotLogin(s.GetSender().GetLogin())}
 	}
-	parsed, err := gh.ParseWebHook(d.Event, d.Body)
-	if err != nil {
-		return nil, fmt.Errorf("%s payload: %w", d.Event, err)
+	if i, ok := parsed.(interface{ GetInstallation() *gh.Installation }); ok {
+		ev.InstallationID = i.GetInstallation().GetID()
 	}
-	if err := fill(ev, parsed); err != nil {
-		return nil, fmt.Errorf("%s payload: %w", d.Event, err)
+	switch e := parsed.(type) {
+	case *gh.PushEvent: // its repository has a type of its own
+		if r := e.GetRepo(); r != nil {
+			ev.Repo = forges.Repo{Owner: r.GetOwner().GetLogin(), Name: r.GetName(), DefaultBranch: r.GetDefaultBranch(), Private: r.GetPrivate()}
+		}
+	case interface{ GetRepo() *gh.Repository }:
+		if r := e.GetRepo(); r != nil {
+			ev.Repo = forges.Repo{Owner: r.GetOwner().GetLogin(), Name: r.GetName(), DefaultBranch: r.GetDefaultBranch(), Private: r.GetPrivate()}
+		}
 	}
-	ev.Time = ev.Time.UTC()
-	return ev, nil
 }
 
 // acts reports whether Accord acts on an event and action.
