@@ -1,6 +1,11 @@
 package gitea_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/accord-coop/accord/forges"
@@ -59,4 +64,34 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("event without repo: %+v", ev)
 		}
 	})
+}
+
+// FuzzVerifySignature: no header value or body makes either flavor's check
+// panic, and nothing passes but the secret's HMAC of the body, in the
+// flavor's own header (hex) or in X-Hub-Signature-256 ("sha256=" + hex).
+func FuzzVerifySignature(f *testing.F) {
+	f.Add("X-Gitea-Signature", "00", []byte("{}"))
+	f.Add("X-Forgejo-Signature", hexMAC("s", []byte("{}")), []byte("{}"))
+	f.Add("X-Hub-Signature-256", "sha256="+hexMAC("s", []byte("{}")), []byte("{}"))
+	f.Add("X-Gitea-Signature", "sha256=", []byte(""))
+	flavors := []*gitea.Webhooks{gitea.NewWebhooks("gitea", gitea.Gitea), gitea.NewWebhooks("forgejo", gitea.Forgejo)}
+	f.Fuzz(func(t *testing.T, header, sig string, body []byte) {
+		h := http.Header{}
+		h.Set(header, sig)
+		want := hexMAC("s", body)
+		for _, w := range flavors {
+			if w.VerifySignature(h, body, [][]byte{[]byte("s")}) {
+				got := strings.TrimPrefix(strings.ToLower(h.Get(header)), "sha256=")
+				if got != want {
+					t.Fatalf("accepted %s: %q", header, sig)
+				}
+			}
+		}
+	})
+}
+
+func hexMAC(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
 }
