@@ -4,7 +4,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -82,3 +85,22 @@ func ValidHMAC(sig, prefix string, body []byte, secrets [][]byte) bool {
 // IsBotLogin reports whether a login is a bot's by its name, as GitHub Apps'
 // accounts are ("dependabot[bot]").
 func IsBotLogin(login string) bool { return strings.HasSuffix(login, "[bot]") }
+
+// FormPayload is the JSON document of a webhook body: the body itself, or
+// its "payload" field when the hook posts application/x-www-form-urlencoded
+// (GitHub, Gitea and Forgejo all offer that content type).
+func FormPayload(h http.Header, body []byte) ([]byte, error) {
+	ct, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	if ct != "application/x-www-form-urlencoded" {
+		return body, nil
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, errors.New("form body does not parse")
+	}
+	p := form.Get("payload")
+	if p == "" {
+		return nil, errors.New(`form body has no "payload" field`)
+	}
+	return []byte(p), nil
+}

@@ -35,6 +35,7 @@ var commands = []command{
 // usageError is a mistake in the command line: exit status 2.
 type usageError struct{ msg string }
 
+// Error is the mistake, in words.
 func (e usageError) Error() string { return e.msg }
 
 func main() {

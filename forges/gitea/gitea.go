@@ -5,10 +5,7 @@
 package gitea
 
 import (
-	"errors"
-	"mime"
 	"net/http"
-	"net/url"
 
 	"github.com/accord-coop/accord/forges"
 )
@@ -99,17 +96,5 @@ func (w *Webhooks) VerifySignature(h http.Header, body []byte, secrets [][]byte)
 // Payload returns the JSON document: the body itself, or its "payload" field
 // when the hook is set to send application/x-www-form-urlencoded.
 func (w *Webhooks) Payload(h http.Header, body []byte) ([]byte, error) {
-	ct, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
-	if ct != "application/x-www-form-urlencoded" {
-		return body, nil
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, errors.New("form body does not parse")
-	}
-	p := form.Get("payload")
-	if p == "" {
-		return nil, errors.New(`form body has no "payload" field`)
-	}
-	return []byte(p), nil
+	return forges.FormPayload(h, body)
 }
