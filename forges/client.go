@@ -1,0 +1,166 @@
+package forges
+
+import (
+	"context"
+	"time"
+)
+
+// Client is what the bot does on a forge, and no more: comment, label,
+// react, read the policy files, set commit statuses, read a pull request's
+// commits, and set up a repository's webhook. One Client serves one
+// configured forge; forges/github and forges/gitea implement it.
+//
+// Every method fails with an *APIError when the forge answers with an error
+// or cannot be reached; its Temporary and RetryAt say whether and when to
+// try again. A missing thing is an *APIError that errors.Is ErrNotFound.
+// No error or log line carries a token, key or secret.
+type Client interface {
+	// CreateComment posts a comment on an issue or pull request.
+	CreateComment(ctx context.Context, repo RepoRef, number int64, body string) (*Comment, error)
+	// EditComment replaces the body of a comment (the bot edits only its own).
+	EditComment(ctx context.Context, repo RepoRef, commentID int64, body string) error
+	// ListComments returns every comment of an issue or pull request, oldest
+	// first, following pagination.
+	ListComments(ctx context.Context, repo RepoRef, number int64) ([]Comment, error)
+	// AddLabels adds labels to an issue or pull request. A label the
+	// repository does not have yet is created first, with its Color and
+	// Description.
+	AddLabels(ctx context.Context, repo RepoRef, number int64, labels []Label) error
+	// RemoveLabel removes a label from an issue or pull request. A label that
+	// is not there is not an error.
+	RemoveLabel(ctx context.Context, repo RepoRef, number int64, name string) error
+	// AddReaction reacts to a comment: one of Reaction*.
+	AddReaction(ctx context.Context, repo RepoRef, commentID int64, reaction string) error
+	// GetFile returns a file's content at ref (a branch, tag or SHA; "" for
+	// the default branch).
+	GetFile(ctx context.Context, repo RepoRef, path, ref string) ([]byte, error)
+	// ListDir lists a directory at ref.
+	ListDir(ctx context.Context, repo RepoRef, path, ref string) ([]DirEntry, error)
+	// DefaultBranch returns the repository's default branch.
+	DefaultBranch(ctx context.Context, repo RepoRef) (string, error)
+	// Permission returns a user's permission on the repository, normalized
+	// to one of Perm*.
+	Permission(ctx context.Context, repo RepoRef, login string) (string, error)
+	// SetStatus sets a commit status on sha.
+	SetStatus(ctx context.Context, repo RepoRef, sha string, st Status) error
+	// PullCommits returns a pull request's commits, following pagination (for
+	// Co-authored-by trailers).
+	PullCommits(ctx context.Context, repo RepoRef, number int64) ([]Commit, error)
+	// Connect makes the repository send its webhooks to hookURL signed with
+	// secret: on Gitea and Forgejo (and GitHub with a token) it creates the
+	// repository's webhook, or updates one that points at hookURL but differs,
+	// and says which; a GitHub App cannot make hooks, so it says whether the
+	// App is installed on the repository and gives the URL to install it.
+	Connect(ctx context.Context, repo RepoRef, hookURL, secret string) (*ConnectResult, error)
+	// Check calls the forge once with the configured credentials and says
+	// who they authenticate as.
+	Check(ctx context.Context) (*Identity, error)
+}
+
+// RepoRef names a repository to act on. InstallationID is the GitHub App
+// installation a delivery came through (0: the client finds it, or uses its
+// token).
+type RepoRef struct {
+	Owner          string `json:"owner"`
+	Name           string `json:"name"`
+	InstallationID int64  `json:"installation_id,omitempty"`
+}
+
+// FullName is "owner/name".
+func (r RepoRef) FullName() string { return r.Owner + "/" + r.Name }
+
+// Ref is where an event happened, as a RepoRef to act on.
+func (e *Event) Ref() RepoRef {
+	return RepoRef{Owner: e.Repo.Owner, Name: e.Repo.Name, InstallationID: e.InstallationID}
+}
+
+// Label is a label with the colour and description it gets when the bot
+// has to create it.
+type Label struct {
+	Name        string `json:"name"`
+	Color       string `json:"color"` // six hex digits, no "#"
+	Description string `json:"description,omitempty"`
+}
+
+// Reactions the bot uses, in GitHub's and Gitea's shared spelling.
+const (
+	ReactionThumbsUp = "+1"
+	ReactionConfused = "confused"
+	ReactionEyes     = "eyes"
+)
+
+// Permissions, normalized: GitHub's maintain counts as write and triage as
+// read; Gitea's owner counts as admin.
+const (
+	PermAdmin = "admin"
+	PermWrite = "write"
+	PermRead  = "read"
+	PermNone  = "none"
+)
+
+// Status is a commit status.
+type Status struct {
+	State       string `json:"state"`   // StatusPending, StatusSuccess, StatusFailure or StatusError
+	Context     string `json:"context"` // e.g. "accord/vote"
+	Description string `json:"description,omitempty"`
+	TargetURL   string `json:"target_url,omitempty"`
+}
+
+// Commit status states.
+const (
+	StatusPending = "pending"
+	StatusSuccess = "success"
+	StatusFailure = "failure"
+	StatusError   = "error"
+)
+
+// DirEntry is one entry of a directory listing.
+type DirEntry struct {
+	Name string `json:"name"`
+	Path string `json:"path"`
+	Type string `json:"type"` // "file", "dir", "symlink" or "submodule"
+	SHA  string `json:"sha"`
+}
+
+// ConnectResult says what Connect did.
+type ConnectResult struct {
+	Action string // ConnectCreated, ConnectUpdated, ConnectUnchanged, or ConnectInstall (a GitHub App)
+	HookID int64  // the webhook, for created, updated and unchanged
+	// InstallURL is where to install the GitHub App; Installed says whether
+	// it already is on the repository.
+	InstallURL string
+	Installed  bool
+}
+
+// What Connect did.
+const (
+	ConnectCreated   = "created"
+	ConnectUpdated   = "updated"
+	ConnectUnchanged = "unchanged"
+	ConnectInstall   = "install"
+)
+
+// Identity is who a forge's credentials authenticate as.
+type Identity struct {
+	Login  string // the user or the App's slug
+	Detail string // e.g. "GitHub App 123456, 2 installations" or "Gitea 1.26.0"
+}
+
+// Observer is told about every API call a Client makes, for metrics. Op is
+// the Client method ("CreateComment"), outcome "ok", "not_found",
+// "rate_limited", "client_error", "server_error" or "network_error".
+type Observer interface {
+	APICall(forge, op, outcome string, took time.Duration)
+	// RateLimit reports the forge's remaining API budget after a call whose
+	// answer said it.
+	RateLimit(forge string, remaining int)
+}
+
+// NopObserver observes nothing.
+type NopObserver struct{}
+
+// APICall does nothing.
+func (NopObserver) APICall(string, string, string, time.Duration) {}
+
+// RateLimit does nothing.
+func (NopObserver) RateLimit(string, int) {}
