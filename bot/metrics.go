@@ -27,6 +27,45 @@ type Metrics struct {
 	LagSeconds prometheus.Histogram
 	// ForgeCalls counts forge API calls by forge, operation and outcome.
 	ForgeCalls *prometheus.CounterVec
+	// ForgeCallSeconds is how long forge API calls take, by forge.
+	ForgeCallSeconds *prometheus.HistogramVec
+	// RateLimitRemaining is each forge's API budget left, as its last
+	// answer said.
+	RateLimitRemaining *prometheus.GaugeVec
+	// Effects counts outbox effects carried out, by forge, op and outcome
+	// (done, retry, rate_limited, dead).
+	Effects *prometheus.CounterVec
+}
+
+// APICall counts a forge API call: Metrics is the forges.Observer the
+// clients report to.
+func (m *Metrics) APICall(forge, op, outcome string, took time.Duration) {
+	m.ForgeCalls.WithLabelValues(forge, op, outcome).Inc()
+	m.ForgeCallSeconds.WithLabelValues(forge).Observe(took.Seconds())
+}
+
+// RateLimit records a forge's remaining API budget.
+func (m *Metrics) RateLimit(forge string, remaining int) {
+	m.RateLimitRemaining.WithLabelValues(forge).Set(float64(remaining))
+}
+
+// gauge registers a gauge that calls f at each scrape (-1 when it fails).
+func (m *Metrics) gauge(name, help string, f func(context.Context) (int64, error)) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := f(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
+}
+
+// WatchOutbox registers the outbox depth gauge, which asks depth at each
+// scrape.
+func (m *Metrics) WatchOutbox(depth func(context.Context) (int64, error)) {
+	m.gauge("accord_outbox_depth", "Effects on forges stored and not yet carried out (queued or processing).", depth)
 }
 
 // NewMetrics registers the bot's metrics, Go runtime and process metrics, and
@@ -57,22 +96,25 @@ func NewMetrics(depth func(context.Context) (int64, error)) *Metrics {
 			Name: "accord_forge_api_calls_total",
 			Help: "Forge API calls by forge, operation and outcome.",
 		}, []string{"forge", "operation", "outcome"}),
+		ForgeCallSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "accord_forge_api_call_seconds",
+			Help:    "Time forge API calls take.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 3, 8),
+		}, []string{"forge"}),
+		RateLimitRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "accord_forge_rate_limit_remaining",
+			Help: "API calls left in the forge's rate limit window, as its last answer said.",
+		}, []string{"forge"}),
+		Effects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "accord_outbox_effects_total",
+			Help: "Outbox effects carried out, by forge, op and outcome.",
+		}, []string{"forge", "op", "outcome"}),
 	}
 	reg.MustRegister(m.Deliveries, m.Processed, m.ProcessingSeconds, m.LagSeconds, m.ForgeCalls,
+		m.ForgeCallSeconds, m.RateLimitRemaining, m.Effects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if depth != nil {
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "accord_queue_depth",
-			Help: "Deliveries stored and not yet processed (queued or processing).",
-		}, func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			n, err := depth(ctx)
-			if err != nil {
-				return -1
-			}
-			return float64(n)
-		}))
+		m.gauge("accord_queue_depth", "Deliveries stored and not yet processed (queued or processing).", depth)
 	}
 	return m
 }

@@ -14,17 +14,22 @@ import (
 	"github.com/accord-coop/accord/store"
 )
 
-// Handler acts on one normalized event. Handlers must be idempotent: after a
-// crash, a delivery whose outcome was not yet committed is processed again.
+// Handler acts on one normalized event. It does nothing on a forge itself:
+// it asks act for effects (comments, labels, statuses), which are stored
+// with the delivery's outcome and carried out by the Outbox. Handlers must
+// be idempotent: after a crash, a delivery whose outcome was not yet
+// committed is processed again.
 type Handler interface {
-	Handle(ctx context.Context, ev *forges.Event) error
+	Handle(ctx context.Context, ev *forges.Event, act *Actions) error
 }
 
 // HandlerFunc makes a function a Handler.
-type HandlerFunc func(ctx context.Context, ev *forges.Event) error
+type HandlerFunc func(ctx context.Context, ev *forges.Event, act *Actions) error
 
 // Handle calls f.
-func (f HandlerFunc) Handle(ctx context.Context, ev *forges.Event) error { return f(ctx, ev) }
+func (f HandlerFunc) Handle(ctx context.Context, ev *forges.Event, act *Actions) error {
+	return f(ctx, ev, act)
+}
 
 // Router holds the handlers registered per event kind.
 type Router struct {
@@ -44,22 +49,27 @@ func (rt *Router) On(h Handler, kinds ...forges.Kind) {
 
 // Dispatch runs the handlers for ev's kind in order and stops at the first
 // error. A handler that panics fails the delivery instead of the process.
-func (rt *Router) Dispatch(ctx context.Context, ev *forges.Event) (err error) {
+// The bot's own comments are never handed to handlers: its words are not
+// input.
+func (rt *Router) Dispatch(ctx context.Context, ev *forges.Event, act *Actions) (err error) {
+	if ev.Kind == forges.KindComment && ev.Comment != nil && IsOwnComment(ev.Comment.Body) {
+		return nil
+	}
 	for _, h := range rt.byKind[ev.Kind] {
-		if err := safeHandle(ctx, h, ev); err != nil {
+		if err := safeHandle(ctx, h, ev, act); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func safeHandle(ctx context.Context, h Handler, ev *forges.Event) (err error) {
+func safeHandle(ctx context.Context, h Handler, ev *forges.Event, act *Actions) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("handler panicked: %v", p)
 		}
 	}()
-	return h.Handle(ctx, ev)
+	return h.Handle(ctx, ev, act)
 }
 
 // errPermanent marks a failure that no retry can mend (a payload that does
@@ -224,14 +234,15 @@ func (w *Worker) process(ctx context.Context, d *store.StoredDelivery, p parsed)
 		w.Metrics.ProcessingSeconds.WithLabelValues(d.Forge).Observe((p.elapsed + time.Since(start)).Seconds())
 	}()
 	ev, err := p.ev, p.err
+	act := NewActions(d.Forge, d.ID)
 	if err == nil {
-		err = w.Router.Dispatch(ctx, ev)
+		err = w.Router.Dispatch(ctx, ev, act)
 	}
 	switch {
 	case err == nil && ev.Kind == forges.KindIgnored:
 		return store.Outcome{Seq: d.Seq, State: store.StateIgnored, Event: ev}
 	case err == nil:
-		return store.Outcome{Seq: d.Seq, State: store.StateDone, Event: ev}
+		return store.Outcome{Seq: d.Seq, State: store.StateDone, Event: ev, Effects: act.Effects()}
 	case errors.Is(err, errPermanent) || d.Attempts >= w.MaxAttempts:
 		w.Log.Error("delivery is dead", "forge", d.Forge, "delivery", d.ID, "seq", d.Seq, "attempts", d.Attempts, "err", err)
 		return store.Outcome{Seq: d.Seq, State: store.StateDead, Error: err.Error()}
@@ -272,9 +283,14 @@ func safeParse(p forges.Webhooks, d forges.Delivery) (ev *forges.Event, err erro
 // backoff is the delay before try attempts+1: BaseBackoff doubled per try,
 // capped at MaxBackoff.
 func (w *Worker) backoff(attempts int) time.Duration {
-	d := w.BaseBackoff
-	for i := 1; i < attempts && d < w.MaxBackoff; i++ {
+	return backoff(w.BaseBackoff, w.MaxBackoff, attempts)
+}
+
+// backoff is base doubled per try after the first, capped at limit.
+func backoff(base, limit time.Duration, attempts int) time.Duration {
+	d := base
+	for i := 1; i < attempts && d < limit; i++ {
 		d *= 2
 	}
-	return min(d, w.MaxBackoff)
+	return min(d, limit)
 }

@@ -55,7 +55,7 @@ func drain(t *testing.T, w *Worker) {
 func TestWorkerRetriesThenSucceeds(t *testing.T) {
 	rt := NewRouter()
 	calls := 0
-	rt.On(HandlerFunc(func(ctx context.Context, ev *forges.Event) error {
+	rt.On(HandlerFunc(func(ctx context.Context, ev *forges.Event, act *Actions) error {
 		calls++
 		if calls < 3 {
 			return errors.New("forge down")
@@ -81,13 +81,13 @@ func TestWorkerRetriesThenSucceeds(t *testing.T) {
 func TestWorkerDeadLettersAndRetryRequeues(t *testing.T) {
 	rt := NewRouter()
 	fail := true
-	rt.On(HandlerFunc(func(ctx context.Context, ev *forges.Event) error {
+	rt.On(HandlerFunc(func(ctx context.Context, ev *forges.Event, act *Actions) error {
 		if fail {
 			return errors.New("still down")
 		}
 		return nil
 	}), "comment")
-	panicky := HandlerFunc(func(ctx context.Context, ev *forges.Event) error { panic("bug") })
+	panicky := HandlerFunc(func(ctx context.Context, ev *forges.Event, act *Actions) error { panic("bug") })
 	rt.On(panicky, "issue")
 	w, st := newTestWorker(t, rt)
 	store1(t, st, "f", "a", "comment")

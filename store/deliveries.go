@@ -186,14 +186,18 @@ type Outcome struct {
 	Seq   int64
 	State string        // StateDone, StateIgnored, StateQueued (retry at NextAt) or StateDead
 	Event *forges.Event // recorded for StateDone and StateIgnored
-	Error string        // why it failed, for StateQueued and StateDead
-	Next  time.Time     // when to try again, for StateQueued
+	// Effects are the handlers' effects on forges, for StateDone: enqueued
+	// in the same transaction, so they are stored exactly when the delivery
+	// is done (keys dedupe a delivery processed again after a crash).
+	Effects []NewEffect
+	Error   string    // why it failed, for StateQueued and StateDead
+	Next    time.Time // when to try again, for StateQueued
 }
 
 // FinishDeliveries records the outcomes of processed deliveries in one
 // transaction: the normalized event of each done or ignored delivery (once:
 // a delivery processed again after a crash records nothing new) and each
-// delivery's new state.
+// delivery's new state, with the effects its handlers asked for.
 func (s *Store) FinishDeliveries(ctx context.Context, now time.Time, outs []Outcome) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -214,6 +218,9 @@ func (s *Store) FinishDeliveries(ctx context.Context, now time.Time, outs []Outc
 			if _, err := tx.ExecContext(ctx, `INSERT INTO events (delivery, forge, kind, action, repo, actor, at, data)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery) DO NOTHING`,
 				o.Seq, e.Forge, string(e.Kind), e.Action, e.Repo.FullName(), e.Actor.Login, e.Time.UnixNano(), string(data)); err != nil {
+				return fmt.Errorf("finish deliveries: delivery %d: %w", o.Seq, err)
+			}
+			if _, err := enqueueEffects(ctx, tx, now, o.Effects); err != nil {
 				return fmt.Errorf("finish deliveries: delivery %d: %w", o.Seq, err)
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, done_at = ?, last_error = '' WHERE id = ?`,

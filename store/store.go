@@ -61,6 +61,23 @@ CREATE TABLE IF NOT EXISTS delivery_payloads (
 );
 CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries (next_at, id) WHERE state = 'queued';
 CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, id);
+-- The outbox: effects on forges (comments, labels, statuses), stored before
+-- they are carried out, each once by its idempotency key.
+CREATE TABLE IF NOT EXISTS outbox (
+	id         INTEGER PRIMARY KEY,
+	key        TEXT NOT NULL UNIQUE,
+	forge      TEXT NOT NULL,
+	op         TEXT NOT NULL,
+	payload    TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	state      TEXT NOT NULL,
+	attempts   INTEGER NOT NULL DEFAULT 0,
+	next_at    INTEGER NOT NULL,
+	last_error TEXT NOT NULL DEFAULT '',
+	done_at    INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_queue ON outbox (next_at, id) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, id);
 CREATE TABLE IF NOT EXISTS events (
 	delivery INTEGER PRIMARY KEY REFERENCES deliveries (id),
 	forge    TEXT NOT NULL,

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -237,5 +238,92 @@ func TestCloseEmptiesWAL(t *testing.T) {
 	defer s.Close()
 	if n, _ := s.QueueDepth(context.Background()); n != 200 {
 		t.Errorf("%d deliveries after reopening, want 200", n)
+	}
+}
+
+func TestOutboxLifecycle(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	now := time.Now()
+	es := []NewEffect{
+		{Key: "k1", Forge: "gitea", Op: "comment", Payload: []byte(`{"n":1}`)},
+		{Key: "k2", Forge: "github", Op: "status", Payload: []byte(`{"n":2}`)},
+		{Key: "k1", Forge: "gitea", Op: "comment", Payload: []byte(`{"n":3}`)}, // same key: not stored again
+	}
+	if n, err := s.EnqueueEffects(ctx, now, es); err != nil || n != 2 {
+		t.Fatalf("enqueued %d, %v", n, err)
+	}
+	if n, _ := s.EnqueueEffects(ctx, now, es[:1]); n != 0 {
+		t.Fatal("a stored key was enqueued again")
+	}
+	// A rate-limited forge is skipped.
+	got, err := s.ClaimEffects(ctx, now, 10, []string{"github"})
+	if err != nil || len(got) != 1 || got[0].Key != "k1" || got[0].Attempts != 1 || string(got[0].Payload) != `{"n":1}` {
+		t.Fatalf("claim: %+v %v", got, err)
+	}
+	// Rate-limited: back in the queue, the attempt not counted.
+	if err := s.FinishEffect(ctx, now, EffectOutcome{Seq: got[0].Seq, State: StateQueued, Next: now.Add(time.Hour), Uncount: true, Error: "rate limited"}); err != nil {
+		t.Fatal(err)
+	}
+	if next, _ := s.NextEffectDue(ctx); !next.Equal(now) { // k2, due now
+		t.Errorf("next due %v, want %v", next, now)
+	}
+	got, _ = s.ClaimEffects(ctx, now, 10, nil)
+	if len(got) != 1 || got[0].Key != "k2" {
+		t.Fatalf("claim 2: %+v", got)
+	}
+	// Crash: processing goes back to queued, the attempt stays counted.
+	if n, _ := s.RequeueInterruptedEffects(ctx); n != 1 {
+		t.Fatalf("requeued %d", n)
+	}
+	got, _ = s.ClaimEffects(ctx, now, 10, nil)
+	if len(got) != 1 || got[0].Attempts != 2 {
+		t.Fatalf("after restart: %+v", got)
+	}
+	if err := s.FinishEffect(ctx, now, EffectOutcome{Seq: got[0].Seq, State: StateDead, Error: "404 Not Found"}); err != nil {
+		t.Fatal(err)
+	}
+	dead, _ := s.ListEffects(ctx, StateDead, 10)
+	if len(dead) != 1 || dead[0].LastError != "404 Not Found" || dead[0].DoneAt.IsZero() {
+		t.Fatalf("dead: %+v", dead)
+	}
+	if err := s.RetryEffect(ctx, dead[0].Seq, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RetryEffect(ctx, 999, now); !errors.Is(err, ErrNotFound) {
+		t.Errorf("retry of nothing: %v", err)
+	}
+	got, _ = s.ClaimEffects(ctx, now, 10, nil)
+	if len(got) != 1 || got[0].Key != "k2" || got[0].Attempts != 3 {
+		t.Fatalf("after retry: %+v", got)
+	}
+	// k1 is due in an hour.
+	later, _ := s.ClaimEffects(ctx, now.Add(2*time.Hour), 10, nil)
+	if len(later) != 1 || later[0].Key != "k1" || later[0].Attempts != 1 {
+		t.Fatalf("later: %+v", later)
+	}
+	if d, _ := s.OutboxDepth(ctx); d != 2 {
+		t.Errorf("depth %d", d)
+	}
+}
+
+// TestFinishDeliveriesEnqueuesEffects: a done delivery's effects are stored
+// with it, and processing it again after a crash adds none.
+func TestFinishDeliveriesEnqueuesEffects(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	if _, err := s.InsertDelivery(ctx, delivery("fx")); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := s.ClaimDeliveries(ctx, time.Now(), 10)
+	out := Outcome{Seq: ds[0].Seq, State: StateDone, Event: &forges.Event{Forge: "github", Kind: forges.KindIssue},
+		Effects: []NewEffect{{Key: "github/fx/0", Forge: "github", Op: "comment", Payload: []byte(`{}`)}}}
+	for range 2 {
+		if err := s.FinishDeliveries(ctx, time.Now(), []Outcome{out}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d, _ := s.OutboxDepth(ctx); d != 1 {
+		t.Errorf("outbox depth %d, want 1", d)
 	}
 }

@@ -1,0 +1,111 @@
+package bot
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/accord-coop/accord/forges"
+	"github.com/accord-coop/accord/store"
+)
+
+// The ops an effect can be. Each is idempotent when carried out again, or
+// looks before it acts (see Outbox).
+const (
+	OpComment       = "comment"        // post a comment, once
+	OpUpsertComment = "upsert_comment" // edit the bot's comment with a marker, or post it
+	OpAddLabels     = "add_labels"
+	OpRemoveLabel   = "remove_label"
+	OpReact         = "react"
+	OpSetStatus     = "set_status"
+)
+
+// effectArgs are the arguments of every op; each op uses its own fields.
+type effectArgs struct {
+	Repo      forges.RepoRef `json:"repo"`
+	Number    int64          `json:"number,omitempty"`
+	Body      string         `json:"body,omitempty"`
+	Marker    string         `json:"marker,omitempty"`
+	Labels    []forges.Label `json:"labels,omitempty"`
+	Label     string         `json:"label,omitempty"`
+	CommentID int64          `json:"comment_id,omitempty"`
+	Reaction  string         `json:"reaction,omitempty"`
+	SHA       string         `json:"sha,omitempty"`
+	Status    *forges.Status `json:"status,omitempty"`
+}
+
+// markerPrefix starts the hidden line every comment of the bot carries, so
+// that it finds its own comments to edit them, finds a comment it may have
+// posted before a crash, and never takes its own words as commands.
+const markerPrefix = "<!-- accord:"
+
+// Marker is the hidden line for a name, e.g. Marker("status 12") is
+// "<!-- accord:status 12 -->".
+func Marker(name string) string { return markerPrefix + name + " -->" }
+
+// IsOwnComment reports whether a comment body is the bot's: it carries a
+// marker.
+func IsOwnComment(body string) bool { return strings.Contains(body, markerPrefix) }
+
+// Actions collects the effects handlers ask for while one delivery is
+// processed. They are stored with the delivery's outcome, in the same
+// transaction, and carried out by the Outbox after. Each effect's key is
+// the delivery's plus its place in the list, so a delivery processed again
+// after a crash asks for the same effects under the same keys and nothing
+// is done twice.
+type Actions struct {
+	forge  string
+	prefix string
+	list   []store.NewEffect
+}
+
+// NewActions returns the collector for one delivery.
+func NewActions(forge, deliveryID string) *Actions {
+	return &Actions{forge: forge, prefix: forge + "/" + deliveryID + "/"}
+}
+
+// Effects returns what was asked for.
+func (a *Actions) Effects() []store.NewEffect { return a.list }
+
+func (a *Actions) add(op string, args effectArgs) {
+	payload, err := json.Marshal(args)
+	if err != nil {
+		panic(err) // effectArgs always marshals
+	}
+	key := fmt.Sprintf("%s%d", a.prefix, len(a.list))
+	a.list = append(a.list, store.NewEffect{Key: key, Forge: a.forge, Op: op, Payload: payload})
+}
+
+// Comment posts a comment on an issue or pull request, once.
+func (a *Actions) Comment(repo forges.RepoRef, number int64, body string) {
+	key := fmt.Sprintf("%s%d", a.prefix, len(a.list))
+	marker := Marker("effect " + key)
+	a.add(OpComment, effectArgs{Repo: repo, Number: number, Marker: marker, Body: marker + "\n" + body})
+}
+
+// UpsertComment keeps one comment of the bot, named by name, on an issue or
+// pull request: it edits the comment carrying Marker(name) or posts it.
+func (a *Actions) UpsertComment(repo forges.RepoRef, number int64, name, body string) {
+	marker := Marker(name)
+	a.add(OpUpsertComment, effectArgs{Repo: repo, Number: number, Marker: marker, Body: marker + "\n" + body})
+}
+
+// AddLabels adds labels to an issue or pull request, creating missing ones.
+func (a *Actions) AddLabels(repo forges.RepoRef, number int64, labels ...forges.Label) {
+	a.add(OpAddLabels, effectArgs{Repo: repo, Number: number, Labels: labels})
+}
+
+// RemoveLabel removes a label from an issue or pull request.
+func (a *Actions) RemoveLabel(repo forges.RepoRef, number int64, name string) {
+	a.add(OpRemoveLabel, effectArgs{Repo: repo, Number: number, Label: name})
+}
+
+// React reacts to a comment.
+func (a *Actions) React(repo forges.RepoRef, commentID int64, reaction string) {
+	a.add(OpReact, effectArgs{Repo: repo, CommentID: commentID, Reaction: reaction})
+}
+
+// SetStatus sets a commit status.
+func (a *Actions) SetStatus(repo forges.RepoRef, sha string, st forges.Status) {
+	a.add(OpSetStatus, effectArgs{Repo: repo, SHA: sha, Status: &st})
+}

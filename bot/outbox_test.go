@@ -1,0 +1,403 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accord-coop/accord/forges"
+	"github.com/accord-coop/accord/store"
+)
+
+// fakeForge is a forges.Client kept in memory: it holds comments and
+// labels, counts calls, and answers with the errors it is told to, in turn.
+type fakeForge struct {
+	mu       sync.Mutex
+	comments []forges.Comment
+	labels   map[int64][]string
+	calls    map[string]int
+	fail     []error // returned by the next calls, one each
+	nextID   int64
+}
+
+func newFakeForge() *fakeForge {
+	return &fakeForge{labels: map[int64][]string{}, calls: map[string]int{}, nextID: 100}
+}
+
+func (f *fakeForge) call(op string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[op]++
+	if len(f.fail) > 0 {
+		err := f.fail[0]
+		f.fail = f.fail[1:]
+		return err
+	}
+	return nil
+}
+
+func (f *fakeForge) count(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[op]
+}
+
+func (f *fakeForge) CreateComment(_ context.Context, _ forges.RepoRef, number int64, body string) (*forges.Comment, error) {
+	if err := f.call("CreateComment"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	c := forges.Comment{ID: f.nextID, Body: body}
+	f.comments = append(f.comments, c)
+	return &c, nil
+}
+
+func (f *fakeForge) EditComment(_ context.Context, _ forges.RepoRef, id int64, body string) error {
+	if err := f.call("EditComment"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.comments {
+		if f.comments[i].ID == id {
+			f.comments[i].Body = body
+			return nil
+		}
+	}
+	return &forges.APIError{Forge: "fake", Op: "EditComment", Status: 404}
+}
+
+func (f *fakeForge) ListComments(context.Context, forges.RepoRef, int64) ([]forges.Comment, error) {
+	if err := f.call("ListComments"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]forges.Comment(nil), f.comments...), nil
+}
+
+func (f *fakeForge) AddLabels(_ context.Context, _ forges.RepoRef, n int64, ls []forges.Label) error {
+	if err := f.call("AddLabels"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, l := range ls {
+		f.labels[n] = append(f.labels[n], l.Name)
+	}
+	return nil
+}
+
+func (f *fakeForge) RemoveLabel(context.Context, forges.RepoRef, int64, string) error {
+	return f.call("RemoveLabel")
+}
+func (f *fakeForge) AddReaction(context.Context, forges.RepoRef, int64, string) error {
+	return f.call("AddReaction")
+}
+func (f *fakeForge) GetFile(context.Context, forges.RepoRef, string, string) ([]byte, error) {
+	return nil, f.call("GetFile")
+}
+func (f *fakeForge) ListDir(context.Context, forges.RepoRef, string, string) ([]forges.DirEntry, error) {
+	return nil, f.call("ListDir")
+}
+func (f *fakeForge) DefaultBranch(context.Context, forges.RepoRef) (string, error) {
+	return "main", f.call("DefaultBranch")
+}
+func (f *fakeForge) Permission(context.Context, forges.RepoRef, string) (string, error) {
+	return forges.PermRead, f.call("Permission")
+}
+func (f *fakeForge) SetStatus(context.Context, forges.RepoRef, string, forges.Status) error {
+	return f.call("SetStatus")
+}
+func (f *fakeForge) PullCommits(context.Context, forges.RepoRef, int64) ([]forges.Commit, error) {
+	return nil, f.call("PullCommits")
+}
+func (f *fakeForge) Connect(context.Context, forges.RepoRef, string, string) (*forges.ConnectResult, error) {
+	return &forges.ConnectResult{Action: forges.ConnectUnchanged}, f.call("Connect")
+}
+func (f *fakeForge) Check(context.Context) (*forges.Identity, error) {
+	return &forges.Identity{Login: "accord"}, f.call("Check")
+}
+
+// clock is a settable time for the outbox.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func newTestOutbox(t *testing.T, f *fakeForge) (*Outbox, *store.Store, *clock) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "accord.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clk := &clock{t: time.Now()}
+	return newOutboxOn(st, f, clk), st, clk
+}
+
+func newOutboxOn(st *store.Store, f *fakeForge, clk *clock) *Outbox {
+	return &Outbox{Store: st, Clients: map[string]forges.Client{"gitea": f}, Metrics: NewMetrics(nil),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.now}
+}
+
+var repo = forges.RepoRef{Owner: "federation", Name: "commons"}
+
+func enqueue(t *testing.T, st *store.Store, clk *clock, delivery string, ask func(a *Actions)) {
+	t.Helper()
+	a := NewActions("gitea", delivery)
+	ask(a)
+	if _, err := st.EnqueueEffects(context.Background(), clk.now(), a.Effects()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func effects(t *testing.T, st *store.Store) []store.Effect {
+	t.Helper()
+	es, err := st.ListEffects(context.Background(), "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// runDue processes batches until none is due at the clock's time.
+func runDue(t *testing.T, o *Outbox) int {
+	t.Helper()
+	total := 0
+	for {
+		n, err := o.ProcessBatch(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return total
+		}
+		total += n
+	}
+}
+
+func unavailable() error {
+	return &forges.APIError{Forge: "gitea", Op: "CreateComment", Status: http.StatusServiceUnavailable, Message: "Service Unavailable"}
+}
+
+// TestOutboxRetriesUntilForgeAnswers: a forge that fails three times (503,
+// a timeout, 502) and then answers gets the comment once.
+func TestOutboxRetriesUntilForgeAnswers(t *testing.T) {
+	f := newFakeForge()
+	f.fail = []error{unavailable(), &forges.APIError{Forge: "gitea", Op: "ListComments", Message: "dial tcp: i/o timeout"},
+		&forges.APIError{Forge: "gitea", Op: "CreateComment", Status: 502}}
+	o, st, clk := newTestOutbox(t, f)
+	enqueue(t, st, clk, "d1", func(a *Actions) { a.Comment(repo, 1, "Vote open") })
+	for i := 0; i < 10 && len(f.comments) == 0; i++ {
+		runDue(t, o)
+		clk.add(o.MaxBackoff + time.Second) // past any backoff
+	}
+	es := effects(t, st)
+	if len(f.comments) != 1 || es[0].State != store.StateDone {
+		t.Fatalf("%d comments, effect %+v", len(f.comments), es[0])
+	}
+	if !strings.Contains(f.comments[0].Body, "Vote open") || !IsOwnComment(f.comments[0].Body) {
+		t.Errorf("comment %q", f.comments[0].Body)
+	}
+	// Tries: the post got 503; then (attempt 2) the look before posting again
+	// timed out; then it got 502; then the look finds nothing and the post
+	// succeeds.
+	if es[0].Attempts != 4 || f.count("CreateComment") != 2 {
+		t.Errorf("attempts %d, CreateComment calls %d", es[0].Attempts, f.count("CreateComment"))
+	}
+}
+
+// TestOutboxWaitsForRateLimit: a rate limit holds back every effect of the
+// forge until it lifts, without calling the forge meanwhile and without
+// counting tries.
+func TestOutboxWaitsForRateLimit(t *testing.T) {
+	f := newFakeForge()
+	o, st, clk := newTestOutbox(t, f)
+	reset := clk.now().Add(30 * time.Minute).Truncate(time.Second)
+	f.fail = []error{&forges.APIError{Forge: "gitea", Op: "AddLabels", Status: 403, Message: "API rate limit exceeded", RetryAt: reset}}
+	enqueue(t, st, clk, "d1", func(a *Actions) {
+		a.AddLabels(repo, 1, forges.Label{Name: "vote/open", Color: "0e8a16"})
+		a.Comment(repo, 1, "Vote open")
+	})
+	runDue(t, o)
+	calls := f.count("AddLabels") + f.count("CreateComment") + f.count("ListComments")
+	if calls != 1 {
+		t.Fatalf("%d calls: the comment should wait for the limit too", calls)
+	}
+	// The outbox polls while the limit holds: nothing is claimed and the
+	// forge is not called.
+	for range 50 {
+		clk.add(30 * time.Second)
+		if clk.now().Before(reset) {
+			runDue(t, o)
+		}
+	}
+	if got := f.count("AddLabels") + f.count("CreateComment") + f.count("ListComments"); got != calls {
+		t.Fatalf("the forge was called %d times during the rate limit", got-calls)
+	}
+	if d := o.sleep(context.Background()); d > o.Poll {
+		t.Errorf("idle sleep %v exceeds Poll", d)
+	}
+	for _, e := range effects(t, st) {
+		if e.State != store.StateQueued || e.Attempts != 0 {
+			t.Errorf("during the limit: %+v", e)
+		}
+	}
+	clk.t = reset.Add(time.Second)
+	runDue(t, o)
+	for _, e := range effects(t, st) {
+		if e.State != store.StateDone || e.Attempts != 1 {
+			t.Errorf("after the limit: %s %s attempts %d", e.Op, e.State, e.Attempts)
+		}
+	}
+	if len(f.labels[1]) != 1 || len(f.comments) != 1 {
+		t.Errorf("labels %v, %d comments", f.labels[1], len(f.comments))
+	}
+}
+
+// TestOutboxCrashAfterPosting: the process dies after the forge took the
+// comment and before the outbox recorded it. After the restart the comment
+// is found, not posted again.
+func TestOutboxCrashAfterPosting(t *testing.T) {
+	f := newFakeForge()
+	o, st, clk := newTestOutbox(t, f)
+	enqueue(t, st, clk, "d1", func(a *Actions) { a.Comment(repo, 7, "Result: passed") })
+	ctx := context.Background()
+	es, err := st.ClaimEffects(ctx, clk.now(), 10, nil)
+	if err != nil || len(es) != 1 {
+		t.Fatal(es, err)
+	}
+	if err := o.do(ctx, &es[0]); err != nil { // carried out …
+		t.Fatal(err)
+	}
+	// … and the process is killed before FinishEffect. A new one starts.
+	o2 := newOutboxOn(st, f, clk)
+	ctx2, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- o2.Run(ctx2) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for effects(t, st)[0].State != store.StateDone && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if len(f.comments) != 1 || f.count("CreateComment") != 1 {
+		t.Fatalf("%d comments after the restart, %d posts", len(f.comments), f.count("CreateComment"))
+	}
+	if e := effects(t, st)[0]; e.State != store.StateDone || e.Attempts != 2 {
+		t.Errorf("effect %+v", e)
+	}
+}
+
+// TestOutboxNotFoundIsDead: a 404 is dead at once with the forge's message,
+// never tried again, and `retry` queues it again.
+func TestOutboxNotFoundIsDead(t *testing.T) {
+	f := newFakeForge()
+	f.fail = []error{&forges.APIError{Forge: "gitea", Op: "SetStatus", Status: 404, Message: "repository does not exist"}}
+	o, st, clk := newTestOutbox(t, f)
+	enqueue(t, st, clk, "d1", func(a *Actions) {
+		a.SetStatus(repo, "abc", forges.Status{State: forges.StatusPending, Context: "accord/vote"})
+	})
+	for range 5 {
+		runDue(t, o)
+		clk.add(time.Hour)
+	}
+	e := effects(t, st)[0]
+	if e.State != store.StateDead || e.Attempts != 1 || f.count("SetStatus") != 1 || !strings.Contains(e.LastError, "repository does not exist") {
+		t.Fatalf("effect %+v after %d calls", e, f.count("SetStatus"))
+	}
+	if err := st.RetryEffect(context.Background(), e.Seq, clk.now()); err != nil {
+		t.Fatal(err)
+	}
+	runDue(t, o)
+	if e := effects(t, st)[0]; e.State != store.StateDone || f.count("SetStatus") != 2 {
+		t.Errorf("after retry: %+v", e)
+	}
+}
+
+// TestOutboxGivesUpOnTemporaryFailures: a forge that keeps failing ends the
+// effect dead after MaxAttempts, with the last error.
+func TestOutboxGivesUpOnTemporaryFailures(t *testing.T) {
+	f := newFakeForge()
+	for range 10 {
+		f.fail = append(f.fail, &forges.APIError{Forge: "gitea", Op: "AddReaction", Status: 500, Message: "Internal Server Error"})
+	}
+	o, st, clk := newTestOutbox(t, f)
+	o.MaxAttempts = 3
+	enqueue(t, st, clk, "d1", func(a *Actions) { a.React(repo, 5, forges.ReactionThumbsUp) })
+	for range 6 {
+		runDue(t, o)
+		clk.add(o.MaxBackoff)
+	}
+	if e := effects(t, st)[0]; e.State != store.StateDead || e.Attempts != 3 || f.count("AddReaction") != 3 {
+		t.Errorf("effect %+v, %d calls", e, f.count("AddReaction"))
+	}
+}
+
+// TestOutboxUpsertEditsItsComment: the status comment is posted once and
+// then edited in place; an unchanged body is not edited.
+func TestOutboxUpsertEditsItsComment(t *testing.T) {
+	f := newFakeForge()
+	f.comments = []forges.Comment{{ID: 1, Body: "/vote yes"}}
+	o, st, clk := newTestOutbox(t, f)
+	for i, body := range []string{"yes 1", "yes 2", "yes 2"} {
+		enqueue(t, st, clk, fmt.Sprint("d", i), func(a *Actions) { a.UpsertComment(repo, 3, "status 3", body) })
+		runDue(t, o)
+	}
+	if len(f.comments) != 2 || !strings.HasSuffix(f.comments[1].Body, "yes 2") {
+		t.Fatalf("comments %+v", f.comments)
+	}
+	if f.count("CreateComment") != 1 || f.count("EditComment") != 1 {
+		t.Errorf("creates %d, edits %d", f.count("CreateComment"), f.count("EditComment"))
+	}
+}
+
+// TestOutboxUnknownForge: an effect for a forge without a client is dead
+// with a reason, not retried.
+func TestOutboxUnknownForge(t *testing.T) {
+	o, st, clk := newTestOutbox(t, newFakeForge())
+	a := NewActions("codeberg", "d1")
+	a.Comment(repo, 1, "hi")
+	st.EnqueueEffects(context.Background(), clk.now(), a.Effects())
+	runDue(t, o)
+	if e := effects(t, st)[0]; e.State != store.StateDead || !strings.Contains(e.LastError, `"codeberg" is not configured`) {
+		t.Errorf("effect %+v", e)
+	}
+}
+
+func TestOwnCommentsAreNotInput(t *testing.T) {
+	rt := NewRouter()
+	called := 0
+	rt.On(HandlerFunc(func(context.Context, *forges.Event, *Actions) error { called++; return nil }), forges.KindComment)
+	own := &forges.Event{Kind: forges.KindComment, Comment: &forges.Comment{Body: Marker("status 1") + "\nVote open"}}
+	other := &forges.Event{Kind: forges.KindComment, Comment: &forges.Comment{Body: "/vote yes"}}
+	for _, ev := range []*forges.Event{own, other} {
+		if err := rt.Dispatch(context.Background(), ev, NewActions("gitea", "x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if called != 1 {
+		t.Errorf("handler called %d times, want 1 (not for the bot's own comment)", called)
+	}
+	if !errors.Is(&forges.APIError{Status: 404}, forges.ErrNotFound) {
+		t.Error("404 is not ErrNotFound")
+	}
+}
