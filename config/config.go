@@ -60,6 +60,17 @@ type Forge struct {
 	// Secrets are the webhook secrets read from WebhookSecretsEnv
 	// (comma-separated, for rotation). Never logged.
 	Secrets [][]byte `yaml:"-"`
+	// Token is the API token read from TokenEnv. Never logged.
+	Token string `yaml:"-"`
+	// PrivateKey is the GitHub App's PEM key read from PrivateKeyFile.
+	// Never logged.
+	PrivateKey []byte `yaml:"-"`
+}
+
+// CanAct reports whether the forge has credentials to call its API: a
+// GitHub App (app_id and its key) or a token.
+func (f *Forge) CanAct() bool {
+	return (f.AppID != 0 && len(f.PrivateKey) > 0) || f.Token != ""
 }
 
 // Default is the configuration `accord serve` runs on with no config file:
@@ -110,7 +121,9 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Source, err)
 	}
-	cfg.readSecrets(getenv)
+	if err := cfg.readSecrets(getenv); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Source, err)
+	}
 	return cfg, nil
 }
 
@@ -196,23 +209,38 @@ func (c *Config) Validate() error {
 		if f.AppID != 0 && f.Type != TypeGitHub {
 			return fmt.Errorf("%s.app_id: only forges of type github are GitHub Apps; use token_env", where)
 		}
+		if (f.AppID != 0) != (f.PrivateKeyFile != "") {
+			return fmt.Errorf("%s: a GitHub App needs both app_id and private_key_file", where)
+		}
 	}
 	return nil
 }
 
-func (c *Config) readSecrets(getenv func(string) string) {
+// readSecrets reads the webhook secrets and tokens from the environment and
+// the App keys from their files. An error names the file, never its content.
+func (c *Config) readSecrets(getenv func(string) string) error {
 	for i := range c.Forges {
 		f := &c.Forges[i]
 		f.Secrets = nil
-		if f.WebhookSecretsEnv == "" {
-			continue
-		}
-		for _, s := range strings.Split(getenv(f.WebhookSecretsEnv), ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				f.Secrets = append(f.Secrets, []byte(s))
+		if f.WebhookSecretsEnv != "" {
+			for _, s := range strings.Split(getenv(f.WebhookSecretsEnv), ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					f.Secrets = append(f.Secrets, []byte(s))
+				}
 			}
 		}
+		if f.TokenEnv != "" {
+			f.Token = strings.TrimSpace(getenv(f.TokenEnv))
+		}
+		if f.PrivateKeyFile != "" {
+			key, err := os.ReadFile(f.PrivateKeyFile)
+			if err != nil {
+				return fmt.Errorf("forges[%d].private_key_file: %w", i, err)
+			}
+			f.PrivateKey = key
+		}
 	}
+	return nil
 }
 
 // Forge returns the forge with this name, or nil.
@@ -237,6 +265,17 @@ func (c *Config) Missing() []string {
 				env = "webhook_secrets_env"
 			}
 			out = append(out, fmt.Sprintf("%s: no webhook secret (set %s)", f.Name, env))
+		}
+		if !f.CanAct() {
+			env := f.TokenEnv
+			if env == "" {
+				env = "token_env"
+			}
+			how := "set " + env
+			if f.Type == TypeGitHub {
+				how += ", or app_id and private_key_file"
+			}
+			out = append(out, fmt.Sprintf("%s: no API credentials, so no comments, labels or statuses (%s)", f.Name, how))
 		}
 	}
 	if len(c.Forges) == 0 {

@@ -30,7 +30,7 @@ func TestLoadDefaultsWithoutFile(t *testing.T) {
 			t.Errorf("missing %q lacks %q", missing, want)
 		}
 	}
-	if strings.Contains(missing, "github:") {
+	if strings.Contains(missing, "github: no webhook secret") {
 		t.Errorf("github has a secret, yet: %q", missing)
 	}
 }
@@ -38,7 +38,9 @@ func TestLoadDefaultsWithoutFile(t *testing.T) {
 func TestLoadFileAndEnvOverrides(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "accord.yml")
-	os.WriteFile(path, []byte(`listen: 0.0.0.0:9000
+	keyFile := filepath.Join(dir, "github-app.pem")
+	os.WriteFile(keyFile, []byte("-----BEGIN RSA PRIVATE KEY-----\n"), 0o600)
+	os.WriteFile(path, []byte(strings.Replace(`listen: 0.0.0.0:9000
 public_url: https://accord.example.coop
 database: /data/accord.db
 policies:
@@ -48,15 +50,16 @@ forges:
   - name: github
     type: github
     app_id: 123456
-    private_key_file: /etc/accord/github-app.pem
+    private_key_file: KEYFILE
     webhook_secrets_env: GH_SECRETS
   - name: codeberg
     type: forgejo
     base_url: https://codeberg.org
     token_env: ACCORD_CODEBERG_TOKEN
     webhook_secrets_env: CB_SECRETS
-`), 0o600)
-	cfg, err := Load(path, env(map[string]string{"ACCORD_LISTEN": "127.0.0.1:1", "GH_SECRETS": "s1", "CB_SECRETS": "s2,s3"}))
+`, "KEYFILE", keyFile, 1)), 0o600)
+	cfg, err := Load(path, env(map[string]string{"ACCORD_LISTEN": "127.0.0.1:1", "GH_SECRETS": "s1", "CB_SECRETS": "s2,s3",
+		"ACCORD_CODEBERG_TOKEN": " cb-token\n"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +71,36 @@ forges:
 	}
 	if len(cfg.Missing()) != 0 {
 		t.Fatalf("missing: %v", cfg.Missing())
+	}
+	if gh := cfg.Forge("github"); !gh.CanAct() || !strings.HasPrefix(string(gh.PrivateKey), "-----BEGIN") {
+		t.Errorf("github App key not read")
+	}
+	if cb := cfg.Forge("codeberg"); cb.Token != "cb-token" || !cb.CanAct() {
+		t.Errorf("codeberg token %q", cb.Token)
+	}
+}
+
+// TestLoadKeyFileErrors: a missing key file is an error naming the file; an
+// App without its key, or a key without its App, is refused.
+func TestLoadKeyFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"missing key file": "forges: [{name: gh, type: github, app_id: 1, private_key_file: " + filepath.Join(dir, "nope.pem") + "}]\n",
+		"app without key":  "forges: [{name: gh, type: github, app_id: 1}]\n",
+		"key without app":  "forges: [{name: gh, type: github, private_key_file: x.pem}]\n",
+	} {
+		path := filepath.Join(dir, "accord.yml")
+		os.WriteFile(path, []byte(body), 0o600)
+		_, err := Load(path, env(nil))
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	// Without credentials the forge cannot act, and Missing says how to fix it.
+	t.Chdir(t.TempDir())
+	cfg, _ := Load("", env(nil))
+	if m := strings.Join(cfg.Missing(), "; "); !strings.Contains(m, "github: no API credentials") || !strings.Contains(m, "ACCORD_GITEA_TOKEN") {
+		t.Errorf("missing: %s", m)
 	}
 }
 
