@@ -1,0 +1,881 @@
+package gitea_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accord-coop/accord/forges"
+	"github.com/accord-coop/accord/forges/gitea"
+	"github.com/accord-coop/accord/forges/gitea/fixtures"
+)
+
+// apiToken is the token the clients under test hold: distinctive, so a leak
+// into an error or a metric is easy to see.
+const apiToken = "tok-5e1f-secret-9b2c"
+
+// apiNow is when the clients under test believe it is.
+var apiNow = time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+
+var commons = forges.RepoRef{Owner: "federation", Name: "commons"}
+
+// observer records what a client reports.
+type observer struct {
+	mu     sync.Mutex
+	calls  []observedCall
+	limits []int
+}
+
+type observedCall struct{ forge, op, outcome string }
+
+func (o *observer) APICall(forge, op, outcome string, _ time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls = append(o.calls, observedCall{forge, op, outcome})
+}
+
+func (o *observer) RateLimit(forge string, remaining int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if forge != "codeberg" {
+		panic("rate limit reported for forge " + forge)
+	}
+	o.limits = append(o.limits, remaining)
+}
+
+// last is the last call reported.
+func (o *observer) last(t *testing.T) observedCall {
+	t.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.calls) == 0 {
+		t.Fatal("no API call reported")
+	}
+	return o.calls[len(o.calls)-1]
+}
+
+// apiTest is a fake Gitea, a client of it and what the client reported.
+type apiTest struct {
+	srv    *fixtures.Server
+	client *gitea.Client
+	obs    *observer
+}
+
+// newAPITest starts a fake Gitea accepting apiToken and a client of it;
+// edit changes the client's config. Every request the fake sees must carry
+// the client's token in Gitea's "token" scheme.
+func newAPITest(t *testing.T, edit func(*gitea.ClientConfig)) *apiTest {
+	t.Helper()
+	srv := fixtures.New(t, "testdata/api", apiToken)
+	obs := &observer{}
+	cfg := gitea.ClientConfig{
+		Forge:    "codeberg",
+		Flavor:   gitea.Gitea,
+		BaseURL:  srv.URL + "/",
+		Token:    apiToken,
+		Observer: obs,
+		Now:      func() time.Time { return apiNow },
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	c, err := gitea.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, r := range srv.Requests() {
+			if got := r.Header.Get("Authorization"); got != "token "+cfg.Token {
+				t.Errorf("%s %s: Authorization %q", r.Method, r.Path, got)
+			}
+		}
+	})
+	return &apiTest{srv: srv, client: c, obs: obs}
+}
+
+// sent is the requests the fake received, less the version checks the SDK
+// might make.
+func (a *apiTest) sent() []fixtures.Request {
+	var out []fixtures.Request
+	for _, r := range a.srv.Requests() {
+		if r.Path != "/api/v1/version" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// only is the one request the fake received.
+func (a *apiTest) only(t *testing.T) fixtures.Request {
+	t.Helper()
+	rs := a.sent()
+	if len(rs) != 1 {
+		t.Fatalf("want 1 request, got %d: %v", len(rs), describe(rs))
+	}
+	return rs[0]
+}
+
+func describe(rs []fixtures.Request) []string {
+	var out []string
+	for _, r := range rs {
+		s := r.Method + " " + r.Path
+		if len(r.Query) > 0 {
+			s += "?" + r.Query.Encode()
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// wantCalls checks the method, path and query of each request in order.
+func (a *apiTest) wantCalls(t *testing.T, want ...string) {
+	t.Helper()
+	if got := describe(a.sent()); !reflect.DeepEqual(got, want) {
+		t.Errorf("requests:\n got %q\nwant %q", got, want)
+	}
+}
+
+// wantOK checks the client reported one successful call of op.
+func (a *apiTest) wantOK(t *testing.T, op string) {
+	t.Helper()
+	if got := a.obs.last(t); got != (observedCall{"codeberg", op, "ok"}) {
+		t.Errorf("observer: %+v", got)
+	}
+}
+
+// wantBody checks a request's JSON body has what a fixture's request had.
+func (a *apiTest) wantBody(t *testing.T, r fixtures.Request, fixture string) {
+	t.Helper()
+	if err := fixtures.Subset(a.srv.Load(fixture).Request.Body, r.Body); err != nil {
+		t.Errorf("%s %s body %s: %v", r.Method, r.Path, r.Body, err)
+	}
+}
+
+// apiError unwraps err, which must be an *forges.APIError for op.
+func apiError(t *testing.T, err error, op string) *forges.APIError {
+	t.Helper()
+	var ae *forges.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("want *forges.APIError, got %T %v", err, err)
+	}
+	if ae.Forge != "codeberg" || ae.Op != op {
+		t.Errorf("error for %s %s, want codeberg %s", ae.Forge, ae.Op, op)
+	}
+	return ae
+}
+
+// reshape is a recorded JSON object with some fields changed.
+func reshape(t *testing.T, raw json.RawMessage, fields map[string]any) json.RawMessage {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range fields {
+		m[k] = v
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	tm, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}
+
+func TestNewClient(t *testing.T) {
+	base := gitea.ClientConfig{Forge: "codeberg", BaseURL: "https://codeberg.org", Token: apiToken}
+	for name, edit := range map[string]func(*gitea.ClientConfig){
+		"no base URL":       func(c *gitea.ClientConfig) { c.BaseURL = "" },
+		"no token":          func(c *gitea.ClientConfig) { c.Token = "" },
+		"relative base URL": func(c *gitea.ClientConfig) { c.BaseURL = "codeberg.org" },
+		"not http":          func(c *gitea.ClientConfig) { c.BaseURL = "ftp://codeberg.org" },
+	} {
+		cfg := base
+		edit(&cfg)
+		_, err := gitea.NewClient(cfg)
+		if err == nil {
+			t.Errorf("%s: no error", name)
+			continue
+		}
+		if strings.Contains(err.Error(), apiToken) {
+			t.Errorf("%s: the error holds the token: %v", name, err)
+		}
+	}
+}
+
+func TestNewClientCallsNothing(t *testing.T) {
+	a := newAPITest(t, nil)
+	if rs := a.srv.Requests(); len(rs) != 0 {
+		t.Errorf("NewClient made requests: %v", describe(rs))
+	}
+}
+
+func TestCreateComment(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("create-comment")
+	got, err := a.client.CreateComment(context.Background(), commons, 1, "<!-- accord:status -->\nVote open")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := a.only(t)
+	a.wantCalls(t, "POST /api/v1/repos/federation/commons/issues/1/comments")
+	a.wantBody(t, r, "create-comment")
+	want := &forges.Comment{
+		ID:        5,
+		Body:      "<!-- accord:status -->\nVote open",
+		Author:    forges.User{ID: 1, Login: "root", Email: "root@noreply.localhost"},
+		CreatedAt: mustTime(t, "2026-11-24T02:40:51Z"),
+		UpdatedAt: mustTime(t, "2026-11-24T02:40:51Z"),
+		URL:       "http://127.0.0.1:3000/federation/commons/issues/1#issuecomment-5",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	a.wantOK(t, "CreateComment")
+}
+
+func TestEditComment(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("edit-comment")
+	if err := a.client.EditComment(context.Background(), commons, 5, "<!-- accord:status -->\nVote open: 1 yes"); err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t, "PATCH /api/v1/repos/federation/commons/issues/comments/5")
+	a.wantBody(t, a.only(t), "edit-comment")
+	a.wantOK(t, "EditComment")
+}
+
+// Gitea ignores page and limit on an issue's comments: the recorded answer
+// to limit=2 holds all three, with no Link header. One request must do.
+func TestListCommentsRecorded(t *testing.T) {
+	a := newAPITest(t, nil)
+	route := a.srv.Replay("list-comments-page1")
+	route.Query.Set("limit", "50")
+	got, err := a.client.ListComments(context.Background(), commons, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons/issues/1/comments?limit=50&page=1")
+	var ids []int64
+	var logins []string
+	for _, c := range got {
+		ids = append(ids, c.ID)
+		logins = append(logins, c.Author.Login)
+	}
+	if !reflect.DeepEqual(ids, []int64{1, 2, 5}) || !reflect.DeepEqual(logins, []string{"alice", "bob", "root"}) {
+		t.Errorf("ids %v, logins %v", ids, logins)
+	}
+	if got[1].Body != "/vote no changed my mind" || !got[1].CreatedAt.Equal(mustTime(t, "2026-11-24T02:40:51Z")) {
+		t.Errorf("second comment %+v", got[1])
+	}
+	a.wantOK(t, "ListComments")
+}
+
+// A paginating server: 53 comments come as a full page of 50 with a Link to
+// page 2, then 3.
+func TestListCommentsTwoPages(t *testing.T) {
+	a := newAPITest(t, nil)
+	items := a.srv.Items("list-comments-page1")
+	for i := range 50 {
+		items = append(items, reshape(t, items[i%3], map[string]any{"id": 100 + i, "body": fmt.Sprintf("/vote yes %d", i)}))
+	}
+	a.srv.Paged("GET", "/api/v1/repos/federation/commons/issues/1/comments", items)
+	got, err := a.client.ListComments(context.Background(), commons, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t,
+		"GET /api/v1/repos/federation/commons/issues/1/comments?limit=50&page=1",
+		"GET /api/v1/repos/federation/commons/issues/1/comments?limit=50&page=2")
+	if len(got) != 53 {
+		t.Fatalf("got %d comments, want 53", len(got))
+	}
+	if got[0].ID != 1 || got[0].Body != "/propose" || got[52].ID != 149 || got[52].Body != "/vote yes 49" {
+		t.Errorf("first %+v, last %+v", got[0], got[52])
+	}
+}
+
+func TestPullCommits(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("pr-commits")
+	got, err := a.client.PullCommits(context.Background(), commons, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons/pulls/2/commits?limit=50&page=1")
+	want := []forges.Commit{{
+		SHA:         "50176b13984d7342f8a952c99a3f27a766ed5e80",
+		Message:     "Add hello\n\nCo-authored-by: Carol <carol@e2e.local>\n",
+		AuthorName:  "bob",
+		AuthorEmail: "bob@e2e.local",
+		AuthorLogin: "bob",
+		Time:        time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC),
+	}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	a.wantOK(t, "PullCommits")
+}
+
+func TestPullCommitsTwoPages(t *testing.T) {
+	a := newAPITest(t, nil)
+	items := a.srv.Items("pr-commits")
+	for i := range 50 {
+		// A commit whose email matches no account has no top-level author.
+		items = append(items, reshape(t, items[0], map[string]any{"sha": fmt.Sprintf("%040d", i), "author": nil}))
+	}
+	a.srv.Paged("GET", "/api/v1/repos/federation/commons/pulls/2/commits", items)
+	got, err := a.client.PullCommits(context.Background(), commons, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t,
+		"GET /api/v1/repos/federation/commons/pulls/2/commits?limit=50&page=1",
+		"GET /api/v1/repos/federation/commons/pulls/2/commits?limit=50&page=2")
+	if len(got) != 51 {
+		t.Fatalf("got %d commits, want 51", len(got))
+	}
+	if got[0].AuthorLogin != "bob" || got[50].SHA != fmt.Sprintf("%040d", 49) || got[50].AuthorLogin != "" || got[50].AuthorName != "bob" {
+		t.Errorf("first %+v, last %+v", got[0], got[50])
+	}
+}
+
+var voteOpen = forges.Label{Name: "vote/open", Color: "0e8a16", Description: "a vote is open"}
+
+// The recorded run: the repository had no labels, so vote/open was created
+// (colour with "#") and then added by its new ID.
+func TestAddLabelsCreatesMissing(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Paged("GET", "/api/v1/repos/federation/commons/labels", nil)
+	a.srv.Replay("create-label")
+	a.srv.Replay("add-labels")
+	if err := a.client.AddLabels(context.Background(), commons, 1, []forges.Label{voteOpen}); err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t,
+		"GET /api/v1/repos/federation/commons/labels?limit=50&page=1",
+		"POST /api/v1/repos/federation/commons/labels",
+		"POST /api/v1/repos/federation/commons/issues/1/labels")
+	rs := a.sent()
+	a.wantBody(t, rs[1], "create-label")
+	a.wantBody(t, rs[2], "add-labels")
+	a.wantOK(t, "AddLabels")
+}
+
+// vote/open exists (the recorded list) and is not created again; the new
+// label is, and both are added in one call.
+func TestAddLabelsSomeExist(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("list-labels")
+	created := a.srv.Load("create-label").Response
+	created.Body = reshape(t, created.Body, map[string]any{"id": 7, "name": "vote/passed", "color": "5319e7"})
+	a.srv.Handle("POST", "/api/v1/repos/federation/commons/labels", created).Body =
+		json.RawMessage(`{"name":"vote/passed","color":"#5319e7","description":""}`)
+	a.srv.Replay("add-labels").Body = json.RawMessage(`{"labels":[1,7]}`)
+	labels := []forges.Label{voteOpen, {Name: "vote/passed", Color: "5319e7"}, voteOpen}
+	if err := a.client.AddLabels(context.Background(), commons, 1, labels); err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t,
+		"GET /api/v1/repos/federation/commons/labels?limit=50&page=1",
+		"POST /api/v1/repos/federation/commons/labels",
+		"POST /api/v1/repos/federation/commons/issues/1/labels")
+}
+
+func TestRemoveLabel(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("list-labels")
+	a.srv.Replay("remove-label")
+	if err := a.client.RemoveLabel(context.Background(), commons, 1, "vote/open"); err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t,
+		"GET /api/v1/repos/federation/commons/labels?limit=50&page=1",
+		"DELETE /api/v1/repos/federation/commons/issues/1/labels/1")
+	a.wantOK(t, "RemoveLabel")
+}
+
+func TestRemoveLabelNotThere(t *testing.T) {
+	t.Run("unknown to the repository", func(t *testing.T) {
+		a := newAPITest(t, nil)
+		a.srv.Replay("list-labels")
+		if err := a.client.RemoveLabel(context.Background(), commons, 1, "vote/passed"); err != nil {
+			t.Fatal(err)
+		}
+		a.wantCalls(t, "GET /api/v1/repos/federation/commons/labels?limit=50&page=1")
+		a.wantOK(t, "RemoveLabel")
+	})
+	t.Run("not on the issue", func(t *testing.T) {
+		a := newAPITest(t, nil)
+		a.srv.Replay("list-labels")
+		a.srv.Handle("DELETE", "/api/v1/repos/federation/commons/issues/1/labels/1", a.srv.Load("get-issue-404").Response)
+		if err := a.client.RemoveLabel(context.Background(), commons, 1, "vote/open"); err != nil {
+			t.Fatal(err)
+		}
+		a.wantOK(t, "RemoveLabel")
+	})
+}
+
+func TestAddReaction(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("add-reaction")
+	if err := a.client.AddReaction(context.Background(), commons, 1, forges.ReactionThumbsUp); err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t, "POST /api/v1/repos/federation/commons/issues/comments/1/reactions")
+	a.wantBody(t, a.only(t), "add-reaction")
+	a.wantOK(t, "AddReaction")
+}
+
+func TestGetFile(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("get-content")
+	got, err := a.client.GetFile(context.Background(), commons, "README.md", "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "# commons\n\n" {
+		t.Errorf("got %q", got)
+	}
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons/contents/README.md?ref=main")
+	a.wantOK(t, "GetFile")
+}
+
+// An empty ref is sent empty: Gitea then reads the default branch.
+func TestGetFileDefaultBranch(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Handle("GET", "/api/v1/repos/federation/commons/contents/README.md", a.srv.Load("get-content").Response)
+	if _, err := a.client.GetFile(context.Background(), commons, "README.md", ""); err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons/contents/README.md?ref=")
+}
+
+func TestGetFileNotFound(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("get-content-404")
+	_, err := a.client.GetFile(context.Background(), commons, "nope.yml", "main")
+	if !errors.Is(err, forges.ErrNotFound) {
+		t.Fatalf("want ErrNotFound, got %v", err)
+	}
+	ae := apiError(t, err, "GetFile")
+	if ae.Status != 404 || ae.Message != "GetContentsOrList" || ae.Temporary() {
+		t.Errorf("got %+v", ae)
+	}
+	if got := a.obs.last(t); got.outcome != "not_found" {
+		t.Errorf("observer: %+v", got)
+	}
+}
+
+// A directory where a file was expected is a permanent error.
+func TestGetFileOfDirectory(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("list-dir")
+	_, err := a.client.GetFile(context.Background(), commons, ".accord", "main")
+	ae := apiError(t, err, "GetFile")
+	if ae.Temporary() || errors.Is(err, forges.ErrNotFound) {
+		t.Errorf("got %+v", ae)
+	}
+}
+
+func TestListDir(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("list-dir")
+	got, err := a.client.ListDir(context.Background(), commons, ".accord", "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []forges.DirEntry{
+		{Name: "policy.yml", Path: ".accord/policy.yml", Type: "file", SHA: "3b18e512dba79e4c8300dd08aeb37f8e728b8dad"},
+		{Name: "teams", Path: ".accord/teams", Type: "dir", SHA: "9c9f4bd1b4b4a6f3e1f0d1c2b3a4958677665544"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v", got)
+	}
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons/contents/.accord?ref=main")
+	a.wantOK(t, "ListDir")
+}
+
+func TestDefaultBranch(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("get-repo")
+	got, err := a.client.DefaultBranch(context.Background(), commons)
+	if err != nil || got != "main" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons")
+	a.wantOK(t, "DefaultBranch")
+}
+
+func TestPermission(t *testing.T) {
+	const path = "/api/v1/repos/federation/commons/collaborators/bob/permission"
+	for mode, want := range map[string]string{
+		"owner": forges.PermAdmin, "admin": forges.PermAdmin, "write": forges.PermWrite,
+		"read": forges.PermRead, "none": forges.PermNone, "unheard-of": forges.PermNone,
+	} {
+		a := newAPITest(t, nil)
+		resp := a.srv.Load("get-permission").Response
+		resp.Body = reshape(t, resp.Body, map[string]any{"permission": mode, "role_name": mode})
+		a.srv.Handle("GET", path, resp)
+		got, err := a.client.Permission(context.Background(), commons, "bob")
+		if err != nil || got != want {
+			t.Errorf("%s: got %q, %v; want %q", mode, got, err, want)
+		}
+		a.wantCalls(t, "GET "+path+"")
+	}
+}
+
+func TestPermissionRecorded(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("get-permission")
+	got, err := a.client.Permission(context.Background(), commons, "bob")
+	if err != nil || got != forges.PermWrite {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	a.wantOK(t, "Permission")
+}
+
+// No such user (404) and not allowed to ask (403) are no permission; a 403
+// that is a rate limit is an error.
+func TestPermissionRefused(t *testing.T) {
+	const path = "/api/v1/repos/federation/commons/collaborators/mallory/permission"
+	forbidden := fixtures.Response{Status: 403, Body: json.RawMessage(`{"message":"Only admins can query all permissions, repo admins can query all repo permissions, collaborators can query only their own","url":"http://127.0.0.1:3000/api/swagger"}`)}
+	for name, resp := range map[string]fixtures.Response{
+		"404": {Status: 404, Body: json.RawMessage(`{"errors":null,"message":"user does not exist [uid: 0, name: mallory]","url":"http://127.0.0.1:3000/api/swagger"}`)},
+		"403": forbidden,
+	} {
+		a := newAPITest(t, nil)
+		a.srv.Handle("GET", path, resp)
+		got, err := a.client.Permission(context.Background(), commons, "mallory")
+		if err != nil || got != forges.PermNone {
+			t.Errorf("%s: got %q, %v", name, got, err)
+		}
+		a.wantOK(t, "Permission")
+	}
+	a := newAPITest(t, nil)
+	a.srv.Handle("GET", path, a.srv.Load("rate-limit-403").Response)
+	_, err := a.client.Permission(context.Background(), commons, "mallory")
+	if ae := apiError(t, err, "Permission"); !ae.RateLimited() {
+		t.Errorf("got %+v", ae)
+	}
+}
+
+func TestSetStatus(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("create-status")
+	st := forges.Status{State: forges.StatusSuccess, Context: "accord/policy", Description: "policy valid"}
+	if err := a.client.SetStatus(context.Background(), commons, "50176b13984d7342f8a952c99a3f27a766ed5e80", st); err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t, "POST /api/v1/repos/federation/commons/statuses/50176b13984d7342f8a952c99a3f27a766ed5e80")
+	a.wantBody(t, a.only(t), "create-status")
+	a.wantOK(t, "SetStatus")
+}
+
+func TestCheck(t *testing.T) {
+	for flavor, want := range map[gitea.Flavor]string{gitea.Gitea: "Gitea 1.26.0", gitea.Forgejo: "Forgejo 1.26.0"} {
+		a := newAPITest(t, func(c *gitea.ClientConfig) { c.Flavor = flavor })
+		a.srv.Replay("get-user")
+		got, err := a.client.Check(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *got != (forges.Identity{Login: "root", Detail: want}) {
+			t.Errorf("got %+v", got)
+		}
+		var paths []string
+		for _, r := range a.srv.Requests() {
+			paths = append(paths, r.Method+" "+r.Path)
+		}
+		if !reflect.DeepEqual(paths, []string{"GET /api/v1/user", "GET /api/v1/version"}) {
+			t.Errorf("requests %v", paths)
+		}
+		a.wantOK(t, "Check")
+	}
+}
+
+const hookURL = "https://accord.example/hooks/gitea"
+
+// recordedHookURL is where the recorded Gitea's one hook points.
+const recordedHookURL = "http://127.0.0.1:3999/hooks/gitea"
+
+// The first run creates the hook; the second finds it, listed back the way
+// Gitea lists it (events expanded, no secret), and changes nothing.
+func TestConnectCreatesThenUnchanged(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.ServeHooks("federation", "commons", a.srv.Items("list-hooks"))
+	got, err := a.client.Connect(context.Background(), commons, hookURL, "hook-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got != (forges.ConnectResult{Action: forges.ConnectCreated, HookID: 2}) {
+		t.Errorf("first run: %+v", got)
+	}
+	a.wantCalls(t,
+		"GET /api/v1/repos/federation/commons/hooks?limit=50&page=1",
+		"POST /api/v1/repos/federation/commons/hooks")
+	a.wantBody(t, a.sent()[1], "create-hook")
+	hooks := a.srv.Hooks("federation", "commons")
+	if len(hooks) != 2 || hooks[1].Secret != "hook-secret" || hooks[1].Type != "gitea" || !hooks[1].Active {
+		t.Errorf("stored hooks %+v", hooks)
+	}
+	a.wantOK(t, "Connect")
+
+	got, err = a.client.Connect(context.Background(), commons, hookURL, "hook-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got != (forges.ConnectResult{Action: forges.ConnectUnchanged, HookID: 2}) {
+		t.Errorf("second run: %+v", got)
+	}
+	if rs := a.sent(); len(rs) != 3 || rs[2].Method != "GET" {
+		t.Errorf("second run sent %v", describe(rs[2:]))
+	}
+	if !reflect.DeepEqual(a.srv.Hooks("federation", "commons"), hooks) {
+		t.Error("the second run changed the hooks")
+	}
+}
+
+// The hook the recorded Gitea lists covers every event Accord needs, in
+// Gitea's own spelling ("pull_request_review" for the three review events).
+func TestConnectRecordedHookUnchanged(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("list-hooks")
+	got, err := a.client.Connect(context.Background(), commons, recordedHookURL, "hook-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got != (forges.ConnectResult{Action: forges.ConnectUnchanged, HookID: 1}) {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func TestConnectUpdates(t *testing.T) {
+	for name, fields := range map[string]map[string]any{
+		"events differ": {"events": []string{"push"}},
+		"inactive":      {"active": false},
+		"form content":  {"config": map[string]string{"content_type": "form", "url": recordedHookURL}},
+	} {
+		a := newAPITest(t, nil)
+		seed := a.srv.Items("list-hooks")
+		seed[0] = reshape(t, seed[0], fields)
+		a.srv.ServeHooks("federation", "commons", seed)
+		got, err := a.client.Connect(context.Background(), commons, recordedHookURL, "hook-secret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *got != (forges.ConnectResult{Action: forges.ConnectUpdated, HookID: 1}) {
+			t.Errorf("%s: got %+v", name, got)
+		}
+		a.wantCalls(t,
+			"GET /api/v1/repos/federation/commons/hooks?limit=50&page=1",
+			"PATCH /api/v1/repos/federation/commons/hooks/1")
+		if name == "events differ" {
+			a.wantBody(t, a.sent()[1], "edit-hook")
+		}
+		h := a.srv.Hooks("federation", "commons")[0]
+		if !h.Active || h.Config["content_type"] != "json" || h.Secret != "hook-secret" || h.BranchFilter != "*" {
+			t.Errorf("%s: stored %+v", name, h)
+		}
+		again, err := a.client.Connect(context.Background(), commons, recordedHookURL, "hook-secret")
+		if err != nil || again.Action != forges.ConnectUnchanged {
+			t.Errorf("%s: second run %+v, %v", name, again, err)
+		}
+	}
+}
+
+func TestConnectForgejo(t *testing.T) {
+	a := newAPITest(t, func(c *gitea.ClientConfig) { c.Flavor = gitea.Forgejo })
+	a.srv.ServeHooks("federation", "commons", nil)
+	got, err := a.client.Connect(context.Background(), commons, hookURL, "hook-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Action != forges.ConnectCreated || got.HookID != 1 {
+		t.Errorf("got %+v", got)
+	}
+	if err := fixtures.Subset([]byte(`{"type":"forgejo"}`), a.sent()[1].Body); err != nil {
+		t.Error(err)
+	}
+}
+
+// The recorded answer to a wrong token.
+func TestBadToken(t *testing.T) {
+	a := newAPITest(t, func(c *gitea.ClientConfig) { c.Token = "wrong-token" })
+	_, err := a.client.DefaultBranch(context.Background(), commons)
+	ae := apiError(t, err, "DefaultBranch")
+	if ae.Status != 401 || ae.Message != "user does not exist [uid: 0, name: ]" || ae.Temporary() || ae.RateLimited() {
+		t.Errorf("got %+v", ae)
+	}
+	if got := a.obs.last(t); got.outcome != "client_error" {
+		t.Errorf("observer: %+v", got)
+	}
+}
+
+func TestServerError(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("server-error-500")
+	_, err := a.client.DefaultBranch(context.Background(), commons)
+	ae := apiError(t, err, "DefaultBranch")
+	if ae.Status != 500 || ae.Message != "GetRepositoryByName: database is locked" || !ae.Temporary() || ae.RateLimited() {
+		t.Errorf("got %+v", ae)
+	}
+	if got := a.obs.last(t); got.outcome != "server_error" {
+		t.Errorf("observer: %+v", got)
+	}
+}
+
+func TestRateLimited429(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("rate-limit-429")
+	_, err := a.client.DefaultBranch(context.Background(), commons)
+	ae := apiError(t, err, "DefaultBranch")
+	if ae.Status != 429 || !ae.RateLimited() || !ae.Temporary() || !ae.RetryAt.Equal(apiNow.Add(30*time.Second)) {
+		t.Errorf("got %+v", ae)
+	}
+	if got := a.obs.last(t); got.outcome != "rate_limited" {
+		t.Errorf("observer: %+v", got)
+	}
+}
+
+func TestRateLimited403(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("rate-limit-403")
+	_, err := a.client.DefaultBranch(context.Background(), commons)
+	ae := apiError(t, err, "DefaultBranch")
+	if ae.Status != 403 || !ae.RateLimited() || !ae.Temporary() || !ae.RetryAt.Equal(time.Unix(1795000000, 0)) {
+		t.Errorf("got %+v", ae)
+	}
+	if ae.Message != "API rate limit exceeded" {
+		t.Errorf("message %q", ae.Message)
+	}
+	if !reflect.DeepEqual(a.obs.limits, []int{0}) {
+		t.Errorf("rate limits reported %v", a.obs.limits)
+	}
+}
+
+// Every answer that says how much budget is left is reported, successes too.
+func TestRateLimitReported(t *testing.T) {
+	a := newAPITest(t, nil)
+	resp := a.srv.Load("get-repo").Response
+	resp.Headers = map[string]string{"X-RateLimit-Remaining": "4999", "X-RateLimit-Limit": "5000"}
+	a.srv.Handle("GET", "/api/v1/repos/federation/commons", resp)
+	if _, err := a.client.DefaultBranch(context.Background(), commons); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a.obs.limits, []int{4999}) {
+		t.Errorf("rate limits reported %v", a.obs.limits)
+	}
+}
+
+func TestNetworkError(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	obs := &observer{}
+	c, err := gitea.NewClient(gitea.ClientConfig{Forge: "codeberg", BaseURL: dead.URL, Token: apiToken, Observer: obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DefaultBranch(context.Background(), commons)
+	ae := apiError(t, err, "DefaultBranch")
+	if ae.Status != 0 || !ae.Temporary() || strings.Contains(err.Error(), apiToken) {
+		t.Errorf("got %+v", ae)
+	}
+	if got := obs.last(t); got.outcome != "network_error" {
+		t.Errorf("observer: %+v", got)
+	}
+}
+
+// A request the SDK refuses to send (an empty comment) fails for good: it
+// would be refused again.
+func TestRefusedBeforeSending(t *testing.T) {
+	a := newAPITest(t, nil)
+	_, err := a.client.CreateComment(context.Background(), commons, 1, "")
+	ae := apiError(t, err, "CreateComment")
+	if ae.Temporary() || len(a.sent()) != 0 {
+		t.Errorf("got %+v after %d requests", ae, len(a.sent()))
+	}
+}
+
+// everyMethod calls each Client method once and says what it returned.
+func everyMethod(c *gitea.Client) map[string]error {
+	ctx := context.Background()
+	errs := map[string]error{}
+	_, errs["CreateComment"] = c.CreateComment(ctx, commons, 1, "hi")
+	errs["EditComment"] = c.EditComment(ctx, commons, 5, "hi")
+	_, errs["ListComments"] = c.ListComments(ctx, commons, 1)
+	errs["AddLabels"] = c.AddLabels(ctx, commons, 1, []forges.Label{voteOpen})
+	errs["RemoveLabel"] = c.RemoveLabel(ctx, commons, 1, "vote/open")
+	errs["AddReaction"] = c.AddReaction(ctx, commons, 1, forges.ReactionEyes)
+	_, errs["GetFile"] = c.GetFile(ctx, commons, "README.md", "")
+	_, errs["ListDir"] = c.ListDir(ctx, commons, ".accord", "")
+	_, errs["DefaultBranch"] = c.DefaultBranch(ctx, commons)
+	_, errs["Permission"] = c.Permission(ctx, commons, "bob")
+	errs["SetStatus"] = c.SetStatus(ctx, commons, "50176b13984d7342f8a952c99a3f27a766ed5e80", forges.Status{State: forges.StatusPending, Context: "accord/vote"})
+	_, errs["PullCommits"] = c.PullCommits(ctx, commons, 2)
+	_, errs["Connect"] = c.Connect(ctx, commons, hookURL, "hook-secret")
+	_, errs["Check"] = c.Check(ctx)
+	return errs
+}
+
+// Every method fails with an *forges.APIError naming it, reports the
+// failure, and never lets the token out: not even when the answer quotes
+// the request's Authorization header back, as a misconfigured proxy might.
+func TestTokenNeverInErrors(t *testing.T) {
+	echo := `{"message":"proxy: rejected Authorization: token ` + apiToken + `"}`
+	for _, resp := range []fixtures.Response{
+		{Status: 401, Body: json.RawMessage(echo)},
+		{Status: 403, Body: json.RawMessage(echo)},
+		{Status: 404, Body: json.RawMessage(echo)},
+		{Status: 500, Body: json.RawMessage(echo)},
+		{Status: 500, Headers: map[string]string{"Content-Type": "text/plain"}, Body: json.RawMessage(`"bad gateway, you sent token ` + apiToken + `"`)},
+	} {
+		a := newAPITest(t, nil)
+		a.srv.Fallback(resp)
+		for op, err := range everyMethod(a.client) {
+			if op == "Permission" && (resp.Status == 403 || resp.Status == 404) {
+				if err != nil {
+					t.Errorf("%d: Permission: %v", resp.Status, err)
+				}
+				continue
+			}
+			ae := apiError(t, err, op)
+			if ae.Status != resp.Status {
+				t.Errorf("%d: %s: status %d", resp.Status, op, ae.Status)
+			}
+			if strings.Contains(err.Error(), apiToken) {
+				t.Errorf("%d: %s: token in %q", resp.Status, op, err.Error())
+			}
+		}
+		if len(a.obs.calls) != 14 {
+			t.Errorf("%d: %d calls reported, want 14", resp.Status, len(a.obs.calls))
+		}
+		for _, c := range a.obs.calls {
+			if strings.Contains(c.forge+c.op+c.outcome, apiToken) {
+				t.Errorf("token reported to the observer: %+v", c)
+			}
+		}
+	}
+	a := newAPITest(t, func(c *gitea.ClientConfig) { c.Token = "wrong-token" })
+	for op, err := range everyMethod(a.client) {
+		if ae := apiError(t, err, op); ae.Status != 401 || strings.Contains(err.Error(), "wrong-token") {
+			t.Errorf("%s: %v", op, err)
+		}
+	}
+}
