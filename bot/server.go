@@ -15,10 +15,11 @@ import (
 	"github.com/accord-coop/accord/store"
 )
 
-// Server is the running bot: the HTTP endpoints and the worker.
+// Server is the running bot: the HTTP endpoints, the worker and the outbox.
 type Server struct {
 	Intake  *Intake
 	Worker  *Worker
+	Outbox  *Outbox // nil: effects stay stored, nothing acts on forges
 	Metrics *Metrics
 	Store   *store.Store
 	Log     *slog.Logger
@@ -69,6 +70,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	workDone := make(chan error, 1)
 	go func() { workDone <- s.Worker.Run(workCtx) }()
+	outboxDone := make(chan error, 1)
+	if s.Outbox != nil {
+		go func() { outboxDone <- s.Outbox.Run(workCtx) }()
+	} else {
+		outboxDone <- nil
+	}
 
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
@@ -86,6 +93,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stopWork()
 	if werr := <-workDone; werr != nil && err == nil {
 		err = werr
+	}
+	if oerr := <-outboxDone; oerr != nil && err == nil {
+		err = oerr
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,6 +91,9 @@ type Worker struct {
 	MaxBackoff  time.Duration // default 10m
 	Batch       int           // deliveries claimed at once; default 128
 	Poll        time.Duration // how often an idle worker looks for due retries; default 500ms
+	// EffectsStored, if set, is called after a batch whose handlers asked
+	// for effects is recorded (it wakes the Outbox).
+	EffectsStored func()
 
 	wake chan struct{}
 }
@@ -181,6 +185,9 @@ func (w *Worker) ProcessBatch(ctx context.Context) (int, error) {
 	// idempotent, but wasted).
 	if err := w.Store.FinishDeliveries(context.WithoutCancel(ctx), time.Now(), outs); err != nil {
 		return 0, err
+	}
+	if w.EffectsStored != nil && slices.ContainsFunc(outs, func(o store.Outcome) bool { return len(o.Effects) > 0 }) {
+		w.EffectsStored()
 	}
 	now := time.Now()
 	for i, o := range outs {

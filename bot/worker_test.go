@@ -137,3 +137,32 @@ func TestBackoffDoublesToCap(t *testing.T) {
 		}
 	}
 }
+
+// TestHandlerEffectsAreStoredWithTheDelivery: what a handler asks for is in
+// the outbox once the delivery is done, the outbox is woken, and a failed
+// try stores nothing.
+func TestHandlerEffectsAreStoredWithTheDelivery(t *testing.T) {
+	rt := NewRouter()
+	tries := 0
+	rt.On(HandlerFunc(func(ctx context.Context, ev *forges.Event, act *Actions) error {
+		tries++
+		act.AddLabels(ev.Ref(), 1, forges.Label{Name: "vote/open", Color: "0e8a16"})
+		act.Comment(ev.Ref(), 1, "Vote open")
+		if tries == 1 {
+			return errors.New("the policy is not loaded yet")
+		}
+		return nil
+	}), forges.KindIssue)
+	w, st := newTestWorker(t, rt)
+	woken := 0
+	w.EffectsStored = func() { woken++ }
+	store1(t, st, "f", "d1", "issue")
+	drain(t, w)
+	es, err := st.ListEffects(context.Background(), "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 2 || es[0].Op != OpComment || es[1].Op != OpAddLabels || es[1].Key != "f/d1/0" || woken != 1 {
+		t.Fatalf("effects %+v, woken %d", es, woken)
+	}
+}

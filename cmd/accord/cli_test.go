@@ -43,7 +43,7 @@ func TestHelpEverywhere(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "serve") || !strings.Contains(out, "deliveries") {
 		t.Errorf("accord --help: %d\n%s", code, out)
 	}
-	for _, cmd := range []string{"serve", "deliveries", "version"} {
+	for _, cmd := range []string{"serve", "deliveries", "outbox", "connect", "forges", "version"} {
 		out, errOut, code := accord(t, dir, nil, cmd, "--help")
 		if code != 0 || !strings.HasPrefix(out, "Usage: accord "+cmd) || !strings.Contains(out, "-config") || errOut != "" {
 			t.Errorf("accord %s --help: %d\n%s%s", cmd, code, out, errOut)
@@ -67,10 +67,12 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{[]string{"serve", "--no-such-flag"}, 2, "flag provided but not defined"},
 		{[]string{"serve", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"deliveries", "--state", "lost"}, 2, `--state "lost"`},
-		{[]string{"deliveries", "retry"}, 2, "retry takes one delivery ID"},
+		{[]string{"deliveries", "retry"}, 2, "retry takes one ID"},
 		{[]string{"deliveries", "retry", "abc"}, 2, `retry "abc"`},
 		{[]string{"serve", "--config", "missing.yml"}, 1, "missing.yml"},
 		{[]string{"deliveries", "retry", "12345"}, 1, "no delivery 12345"},
+		{[]string{"outbox", "--state", "ignored"}, 2, `--state "ignored": use queued, processing, done, dead`},
+		{[]string{"outbox", "retry", "7"}, 1, "no effect 7"},
 	}
 	for _, tt := range tests {
 		out, errOut, code := accord(t, dir, []string{"ACCORD_DATABASE=" + filepath.Join(dir, "a.db")}, tt.args...)

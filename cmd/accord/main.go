@@ -3,6 +3,9 @@
 //	accord serve [--config F]             the bot: webhook intake and workers
 //	accord deliveries [--state S]         the inbox of webhook deliveries
 //	accord deliveries retry ID            queue a delivery again
+//	accord outbox [--state S]             the effects on forges, and 'retry ID'
+//	accord connect FORGE OWNER/REPO       set up a repository's webhook
+//	accord forges check                   check each forge's credentials
 //	accord version                        version and build info
 //
 // Every command takes --config and --help.
@@ -27,8 +30,11 @@ type command struct {
 }
 
 var commands = []command{
-	{"serve", "run the bot: webhook intake, workers", runServe},
+	{"serve", "run the bot: webhook intake, workers, the outbox", runServe},
 	{"deliveries", "list the inbox of webhook deliveries; 'retry ID' queues one again", runDeliveries},
+	{"outbox", "list the effects on forges (comments, labels, statuses); 'retry ID' queues one again", runOutbox},
+	{"connect", "make a repository send its webhooks here (Gitea/Forgejo), or say how (GitHub App)", runConnect},
+	{"forges", "'forges check': call each configured forge once and report", runForges},
 	{"version", "print the version and build info", runVersion},
 }
 

@@ -38,8 +38,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer st.Close()
 
 	metrics := bot.NewMetrics(st.QueueDepth)
+	metrics.WatchOutbox(st.OutboxDepth)
 	parsers := webhooksFor(cfg)
+	clients, _ := clientsFor(cfg, metrics) // those that cannot act are in the start line's "missing"
+	outbox := &bot.Outbox{Store: st, Clients: clients, Metrics: metrics, Log: log}
 	worker := bot.NewWorker(st, parsers, bot.NewRouter(), metrics, log)
+	worker.EffectsStored = outbox.Notify
 	var hooks []bot.Hook
 	for _, f := range cfg.Forges {
 		hooks = append(hooks, bot.Hook{Name: f.Name, Webhooks: parsers[f.Name], Secrets: f.Secrets})
@@ -47,6 +51,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv := &bot.Server{
 		Intake:  bot.NewIntake(hooks, st, metrics, log, worker.Notify),
 		Worker:  worker,
+		Outbox:  outbox,
 		Metrics: metrics,
 		Store:   st,
 		Log:     log,

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/accord-coop/accord/config"
+	"github.com/accord-coop/accord/store"
+)
+
+// queue is one of the two lists `accord` shows and re-queues from: the inbox
+// of deliveries and the outbox of effects.
+type queue struct {
+	name    string   // the command
+	thing   string   // what one row is: "delivery", "effect"
+	states  []string // the states --state takes
+	retried string   // what a running server does with a re-queued one
+	retry   func(ctx context.Context, st *store.Store, id int64) error
+	list    func(ctx context.Context, st *store.Store, state string, limit int, w *tabwriter.Writer) error
+}
+
+// run is the command: list, or `retry ID`.
+func (q queue) run(ctx context.Context, args []string, stdout io.Writer) error {
+	states := strings.Join(q.states, "|")
+	fs := newFlags(q.name, fmt.Sprintf("%s [--state %s] [--limit N] | %s retry ID", q.name, states, q.name), stdout)
+	state := fs.String("state", "", "list only those in this `state`: "+strings.Join(q.states, ", "))
+	limit := fs.Int("limit", 50, "list at most `N`, newest first")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if *state != "" && !contains(q.states, *state) {
+		return usageError{fmt.Sprintf("--state %q: use %s", *state, strings.Join(q.states, ", "))}
+	}
+	retryID, err := retryArg(pos, "accord "+q.name)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(*fs.config, os.Getenv)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if retryID != 0 {
+		if err := q.retry(ctx, st, retryID); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no %s %d in %s", q.thing, retryID, cfg.Database)
+			}
+			return err
+		}
+		fmt.Fprintf(stdout, "%s %d queued again; %s\n", q.thing, retryID, q.retried)
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	if err := q.list(ctx, st, *state, *limit, tw); err != nil {
+		return err
+	}
+	return tw.Flush()
+}
+
+var deliveries = queue{
+	name:    "deliveries",
+	thing:   "delivery",
+	states:  []string{store.StateQueued, store.StateProcessing, store.StateDone, store.StateIgnored, store.StateDead},
+	retried: "a running 'accord serve' picks it up within a second",
+	retry: func(ctx context.Context, st *store.Store, id int64) error {
+		return st.RetryDelivery(ctx, id, time.Now())
+	},
+	list: func(ctx context.Context, st *store.Store, state string, limit int, tw *tabwriter.Writer) error {
+		ds, err := st.ListDeliveries(ctx, state, limit)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(tw, "ID\tFORGE\tEVENT\tDELIVERY\tSTATE\tTRIES\tRECEIVED\tERROR")
+		for _, d := range ds {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.Seq, d.Forge, d.Event, d.ID, d.State, d.Attempts,
+				d.ReceivedAt.Format(time.RFC3339), oneLine(d.LastError, 80))
+		}
+		return nil
+	},
+}
+
+var outbox = queue{
+	name:    "outbox",
+	thing:   "effect",
+	states:  []string{store.StateQueued, store.StateProcessing, store.StateDone, store.StateDead},
+	retried: "a running 'accord serve' carries it out within a second",
+	retry: func(ctx context.Context, st *store.Store, id int64) error {
+		return st.RetryEffect(ctx, id, time.Now())
+	},
+	list: func(ctx context.Context, st *store.Store, state string, limit int, tw *tabwriter.Writer) error {
+		es, err := st.ListEffects(ctx, state, limit)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(tw, "ID\tFORGE\tOP\tSTATE\tTRIES\tCREATED\tNEXT\tERROR")
+		for _, e := range es {
+			next := "-"
+			if e.State == store.StateQueued {
+				next = e.NextAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.Seq, e.Forge, e.Op, e.State, e.Attempts,
+				e.CreatedAt.Format(time.RFC3339), next, oneLine(e.LastError, 80))
+		}
+		return nil
+	},
+}
+
+func runDeliveries(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return deliveries.run(ctx, args, stdout)
+}
+
+func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return outbox.run(ctx, args, stdout)
+}
+
+// retryArg reads the positional arguments of a list command: none, or
+// "retry ID". It returns the ID, or 0 to list.
+func retryArg(pos []string, list string) (int64, error) {
+	switch {
+	case len(pos) == 0:
+		return 0, nil
+	case pos[0] == "retry" && len(pos) == 2:
+		id, err := strconv.ParseInt(pos[1], 10, 64)
+		if err != nil || id <= 0 {
+			return 0, usageError{fmt.Sprintf("retry %q: give the ID from the first column of '%s'", pos[1], list)}
+		}
+		return id, nil
+	case pos[0] == "retry":
+		return 0, usageError{"retry takes one ID"}
+	}
+	return 0, usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// oneLine shortens s to one line of at most n runes for a table cell.
+func oneLine(s string, n int) string {
+	r := []rune(s)
+	for i, c := range r {
+		if c == '\n' || c == '\r' || c == '\t' {
+			r[i] = ' '
+		}
+	}
+	if len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return string(r)
+}
