@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accord-coop/accord/bot"
+	"github.com/accord-coop/accord/forges"
+	"github.com/accord-coop/accord/store"
+)
+
+// commentsForge is a Gitea that keeps one issue's comments. It answers a
+// new comment only when release is closed: until then the comment is made
+// but its answer is held, as when a process dies after sending.
+type commentsForge struct {
+	mu       sync.Mutex
+	comments []map[string]any
+	posted   chan struct{} // closed at the first POST
+	release  chan struct{}
+	once     sync.Once
+	template map[string]any
+}
+
+func newCommentsForge(t *testing.T) *commentsForge {
+	raw, err := os.ReadFile("../../forges/gitea/testdata/api/create-comment.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fx struct {
+		Response struct {
+			Body map[string]any `json:"body"`
+		} `json:"response"`
+	}
+	if err := json.Unmarshal(raw, &fx); err != nil {
+		t.Fatal(err)
+	}
+	return &commentsForge{posted: make(chan struct{}), release: make(chan struct{}), template: fx.Response.Body}
+}
+
+func (f *commentsForge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "token "+giteaToken {
+		http.Error(w, `{"message":"token is required"}`, http.StatusUnauthorized)
+		return
+	}
+	if r.URL.Path != "/api/v1/repos/federation/commons/issues/1/comments" {
+		http.Error(w, `{"message":"not found"}`, http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	f.mu.Lock()
+	switch r.Method {
+	case http.MethodGet:
+		w.Header().Set("X-Total-Count", fmt.Sprint(len(f.comments)))
+		json.NewEncoder(w).Encode(f.comments)
+		f.mu.Unlock()
+	case http.MethodPost:
+		var in struct{ Body string }
+		json.NewDecoder(r.Body).Decode(&in)
+		c := map[string]any{}
+		for k, v := range f.template {
+			c[k] = v
+		}
+		c["id"], c["body"] = len(f.comments)+10, in.Body
+		f.comments = append(f.comments, c)
+		f.mu.Unlock()
+		f.once.Do(func() { close(f.posted) })
+		<-f.release // the answer waits; the process is killed meanwhile
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(c)
+	default:
+		f.mu.Unlock()
+		http.Error(w, `{"message":"method"}`, http.StatusMethodNotAllowed)
+	}
+}
+
+func (f *commentsForge) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.comments)
+}
+
+// TestKillMidOutbox kills accord serve (SIGKILL) after Gitea took a comment
+// and before the answer came back. After the restart the outbox finds the
+// comment by its marker and does not post it again.
+func TestKillMidOutbox(t *testing.T) {
+	fake := newCommentsForge(t)
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	defer close(fake.release)
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
+database: %s
+forges:
+  - name: gitea
+    type: gitea
+    base_url: %s
+    token_env: TEST_GITEA_TOKEN
+    webhook_secrets_env: TEST_GITEA_SECRETS
+`, filepath.Join(dir, "accord.db"), srv.URL)
+	if err := os.WriteFile(filepath.Join(dir, "accord.yml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TEST_GITEA_TOKEN", giteaToken)
+
+	s := startServer(t, dir)
+	st := s.openStore()
+	act := bot.NewActions("gitea", "delivery-1")
+	act.Comment(forges.RepoRef{Owner: "federation", Name: "commons"}, 1, "The vote is open.")
+	if _, err := st.EnqueueEffects(context.Background(), time.Now(), act.Effects()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-fake.posted:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the outbox did not post:\n%s", s.logs.String())
+	}
+	s.kill()
+
+	s2 := startServer(t, dir)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		es, _ := st.ListEffects(context.Background(), "", 10)
+		if len(es) == 1 && es[0].State == store.StateDone {
+			if es[0].Attempts != 2 {
+				t.Errorf("attempts %d, want 2 (one cut off by the kill)", es[0].Attempts)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("effect not done after the restart: %+v\n%s", es, s2.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := fake.count(); n != 1 {
+		t.Errorf("%d comments on the forge, want 1", n)
+	}
+	if !strings.Contains(s2.logs.String(), "resuming effects left unfinished") {
+		t.Errorf("the restart did not say it resumed:\n%s", s2.logs.String())
+	}
+}
