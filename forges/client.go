@@ -38,6 +38,9 @@ type Client interface {
 	ListDir(ctx context.Context, repo RepoRef, path, ref string) ([]DirEntry, error)
 	// DefaultBranch returns the repository's default branch.
 	DefaultBranch(ctx context.Context, repo RepoRef) (string, error)
+	// ResolveRef returns the commit SHA a branch, tag or SHA names now (the
+	// policy files' version is the commit they were read at).
+	ResolveRef(ctx context.Context, repo RepoRef, ref string) (string, error)
 	// Permission returns a user's permission on the repository, normalized
 	// to one of Perm*.
 	Permission(ctx context.Context, repo RepoRef, login string) (string, error)

@@ -393,6 +393,77 @@ func (c *Client) DefaultBranch(ctx context.Context, repo forges.RepoRef) (_ stri
 	return r.DefaultBranch, nil
 }
 
+// ResolveRef returns the commit SHA a branch, tag or SHA names now. Gitea's
+// API has no one endpoint for any ref, so: a full SHA is returned as it is,
+// with no call; otherwise the branch of that name, or, when there is none,
+// the tag. An empty ref is the default branch, which has no tag fallback.
+func (c *Client) ResolveRef(ctx context.Context, repo forges.RepoRef, ref string) (_ string, err error) {
+	if isSHA(ref) {
+		return ref, nil
+	}
+	k := c.begin(ctx, "ResolveRef")
+	defer k.done(&err)
+	if strings.Contains(ref, "..") {
+		// Not a git ref name, and a path that would climb out of …/branches/.
+		return "", k.fail(nil, fmt.Errorf("ref %q must not contain \"..\"", ref))
+	}
+	isDefault := ref == ""
+	if isDefault {
+		r, resp, err := k.api.GetRepo(repo.Owner, repo.Name)
+		if err = k.check(resp, err); err != nil {
+			return "", err
+		}
+		if r.DefaultBranch == "" {
+			return "", k.fail(resp.Response, errors.New("the repository has no default branch"))
+		}
+		ref = r.DefaultBranch
+	}
+	b, resp, err := k.api.GetRepoBranch(repo.Owner, repo.Name, ref)
+	err = k.check(resp, err)
+	if err == nil {
+		var id string
+		if b.Commit != nil {
+			id = b.Commit.ID
+		}
+		return k.commitSHA(resp, "branch "+ref, id)
+	}
+	if isDefault || !errors.Is(err, forges.ErrNotFound) {
+		return "", err
+	}
+	t, resp, err := k.api.GetTag(repo.Owner, repo.Name, ref)
+	if err = k.check(resp, err); err != nil {
+		return "", err
+	}
+	var sha string
+	if t.Commit != nil {
+		sha = t.Commit.SHA // the commit; t.ID is an annotated tag's own object
+	}
+	return k.commitSHA(resp, "tag "+ref, sha)
+}
+
+// commitSHA is the SHA a 200 answer gave for what, which must be a SHA.
+func (k *call) commitSHA(resp *sdk.Response, what, sha string) (string, error) {
+	if !isSHA(sha) {
+		// The forge answered 200, so the error is permanent.
+		return "", k.fail(resp.Response, fmt.Errorf("%s: the answer has no commit SHA", what))
+	}
+	return sha, nil
+}
+
+// isSHA reports whether s is a full commit SHA as Gitea writes them: 40
+// lowercase hex digits (SHA-1), or 64 (SHA-256 repositories).
+func isSHA(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // Permission returns a user's permission on the repository. Gitea answers
 // 404 for an unknown user and 403 when it will not tell (a token without
 // admin rights asking about someone else); both are PermNone, so a bot

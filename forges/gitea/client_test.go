@@ -523,6 +523,154 @@ func TestDefaultBranch(t *testing.T) {
 	a.wantOK(t, "DefaultBranch")
 }
 
+// mainHead is the head of main, and the commit of tag v0.1.0, in the
+// branch and tag fixtures.
+const mainHead = "926f990416a33978bbb1e381f28b202f0a2ce3aa"
+
+func TestResolveRefBranch(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("get-branch")
+	got, err := a.client.ResolveRef(context.Background(), commons, "main")
+	if err != nil || got != mainHead {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	r := a.only(t)
+	if r.Method != http.MethodGet || r.Path != "/api/v1/repos/federation/commons/branches/main" {
+		t.Errorf("request %s %s", r.Method, r.Path)
+	}
+	if auth := r.Header.Get("Authorization"); auth != "token "+apiToken {
+		t.Errorf("Authorization %q", auth)
+	}
+	a.wantOK(t, "ResolveRef")
+}
+
+// A branch name with a slash keeps it in the path, as Gitea routes it.
+func TestResolveRefBranchWithSlash(t *testing.T) {
+	a := newAPITest(t, nil)
+	resp := a.srv.Load("get-branch").Response
+	resp.Body = reshape(t, resp.Body, map[string]any{"name": "release/v1"})
+	a.srv.Handle("GET", "/api/v1/repos/federation/commons/branches/release/v1", resp)
+	if got, err := a.client.ResolveRef(context.Background(), commons, "release/v1"); err != nil || got != mainHead {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// No branch of that name: the tag's commit.
+func TestResolveRefTag(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Handle("GET", "/api/v1/repos/federation/commons/branches/v0.1.0", a.srv.Load("get-issue-404").Response)
+	a.srv.Replay("get-tag")
+	got, err := a.client.ResolveRef(context.Background(), commons, "v0.1.0")
+	if err != nil || got != mainHead {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	a.wantCalls(t,
+		"GET /api/v1/repos/federation/commons/branches/v0.1.0",
+		"GET /api/v1/repos/federation/commons/tags/v0.1.0")
+	a.wantOK(t, "ResolveRef")
+	if n := len(a.obs.calls); n != 1 {
+		t.Errorf("%d calls reported, want 1", n)
+	}
+}
+
+// An annotated tag's id is the tag object: the commit is commit.sha.
+func TestResolveRefAnnotatedTag(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Handle("GET", "/api/v1/repos/federation/commons/branches/v0.1.0", a.srv.Load("get-issue-404").Response)
+	tag := a.srv.Replay("get-tag")
+	tag.Response.Body = reshape(t, tag.Response.Body, map[string]any{
+		"id":      "3f2a1c0e9d8b7a6f5e4d3c2b1a09f8e7d6c5b4a3",
+		"message": "First release",
+	})
+	got, err := a.client.ResolveRef(context.Background(), commons, "v0.1.0")
+	if err != nil || got != mainHead {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// An empty ref is the default branch: the repository, then its branch.
+func TestResolveRefDefaultBranch(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("get-repo")
+	a.srv.Replay("get-branch")
+	got, err := a.client.ResolveRef(context.Background(), commons, "")
+	if err != nil || got != mainHead {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	a.wantCalls(t,
+		"GET /api/v1/repos/federation/commons",
+		"GET /api/v1/repos/federation/commons/branches/main")
+	a.wantOK(t, "ResolveRef")
+}
+
+// A full SHA names itself: no request, and nothing to report.
+func TestResolveRefSHA(t *testing.T) {
+	a := newAPITest(t, nil)
+	for _, sha := range []string{mainHead, strings.Repeat("0123456789abcdef", 4)} {
+		got, err := a.client.ResolveRef(context.Background(), commons, sha)
+		if err != nil || got != sha {
+			t.Errorf("%s: got %q, %v", sha, got, err)
+		}
+	}
+	if rs := a.srv.Requests(); len(rs) != 0 {
+		t.Errorf("requests made: %v", describe(rs))
+	}
+	if len(a.obs.calls) != 0 {
+		t.Errorf("calls reported: %+v", a.obs.calls)
+	}
+}
+
+func TestResolveRefNotFound(t *testing.T) {
+	a := newAPITest(t, nil)
+	notFound := a.srv.Load("get-issue-404").Response
+	a.srv.Handle("GET", "/api/v1/repos/federation/commons/branches/nope", notFound)
+	a.srv.Handle("GET", "/api/v1/repos/federation/commons/tags/nope", notFound)
+	_, err := a.client.ResolveRef(context.Background(), commons, "nope")
+	if !errors.Is(err, forges.ErrNotFound) {
+		t.Fatalf("error %v is not ErrNotFound", err)
+	}
+	if ae := apiError(t, err, "ResolveRef"); ae.Temporary() {
+		t.Errorf("got %+v", ae)
+	}
+	a.wantCalls(t,
+		"GET /api/v1/repos/federation/commons/branches/nope",
+		"GET /api/v1/repos/federation/commons/tags/nope")
+	if got := a.obs.last(t); got.outcome != "not_found" {
+		t.Errorf("observer: %+v", got)
+	}
+}
+
+// A failure other than 404 is not taken for a missing branch.
+func TestResolveRefBranchFails(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Handle("GET", "/api/v1/repos/federation/commons/branches/main", a.srv.Load("server-error-500").Response)
+	_, err := a.client.ResolveRef(context.Background(), commons, "main")
+	if ae := apiError(t, err, "ResolveRef"); ae.Status != 500 || !ae.Temporary() {
+		t.Errorf("got %+v", ae)
+	}
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons/branches/main")
+}
+
+// A branch answer without a commit SHA fails for good.
+func TestResolveRefNoSHA(t *testing.T) {
+	a := newAPITest(t, nil)
+	resp := a.srv.Load("get-branch").Response
+	resp.Body = reshape(t, resp.Body, map[string]any{"commit": nil})
+	a.srv.Handle("GET", "/api/v1/repos/federation/commons/branches/main", resp)
+	_, err := a.client.ResolveRef(context.Background(), commons, "main")
+	if ae := apiError(t, err, "ResolveRef"); ae.Temporary() || errors.Is(err, forges.ErrNotFound) {
+		t.Errorf("got %+v", ae)
+	}
+}
+
+func TestResolveRefDotDot(t *testing.T) {
+	a := newAPITest(t, nil)
+	_, err := a.client.ResolveRef(context.Background(), commons, "../../../user")
+	if ae := apiError(t, err, "ResolveRef"); ae.Temporary() || len(a.sent()) != 0 {
+		t.Errorf("got %+v after %d requests", ae, len(a.sent()))
+	}
+}
+
 func TestPermission(t *testing.T) {
 	const path = "/api/v1/repos/federation/commons/collaborators/bob/permission"
 	for mode, want := range map[string]string{
@@ -826,6 +974,7 @@ func everyMethod(c *gitea.Client) map[string]error {
 	_, errs["GetFile"] = c.GetFile(ctx, commons, "README.md", "")
 	_, errs["ListDir"] = c.ListDir(ctx, commons, ".accord", "")
 	_, errs["DefaultBranch"] = c.DefaultBranch(ctx, commons)
+	_, errs["ResolveRef"] = c.ResolveRef(ctx, commons, "main")
 	_, errs["Permission"] = c.Permission(ctx, commons, "bob")
 	errs["SetStatus"] = c.SetStatus(ctx, commons, "50176b13984d7342f8a952c99a3f27a766ed5e80", forges.Status{State: forges.StatusPending, Context: "accord/vote"})
 	_, errs["PullCommits"] = c.PullCommits(ctx, commons, 2)
@@ -863,8 +1012,8 @@ func TestTokenNeverInErrors(t *testing.T) {
 				t.Errorf("%d: %s: token in %q", resp.Status, op, err.Error())
 			}
 		}
-		if len(a.obs.calls) != 14 {
-			t.Errorf("%d: %d calls reported, want 14", resp.Status, len(a.obs.calls))
+		if len(a.obs.calls) != 15 {
+			t.Errorf("%d: %d calls reported, want 15", resp.Status, len(a.obs.calls))
 		}
 		for _, c := range a.obs.calls {
 			if strings.Contains(c.forge+c.op+c.outcome, apiToken) {

@@ -578,6 +578,51 @@ func (c *Client) DefaultBranch(ctx context.Context, repo forges.RepoRef) (string
 	return r.GetDefaultBranch(), nil
 }
 
+// ResolveRef returns the commit SHA a branch, tag or SHA names now: one
+// request for the commit's SHA alone (GitHub's "sha" media type). An empty
+// ref asks for HEAD, which GitHub resolves to the default branch; a ref
+// that names no commit is GitHub's 422.
+func (c *Client) ResolveRef(ctx context.Context, repo forges.RepoRef, ref string) (string, error) {
+	const op = "ResolveRef"
+	if strings.Contains(ref, "..") {
+		// Not a git ref name, and a path that would climb out of …/commits/.
+		return "", c.refuse(op, fmt.Sprintf("ref %q must not contain \"..\"", ref))
+	}
+	if ref == "" {
+		ref = "HEAD"
+	}
+	api, err := c.repoClient(ctx, op, repo)
+	if err != nil {
+		return "", err
+	}
+	sha, err := get(c, op, func() (string, *gh.Response, error) {
+		return api.Repositories.GetCommitSHA1(ctx, repo.Owner, repo.Name, ref, "")
+	})
+	if err != nil {
+		return "", err
+	}
+	sha = strings.TrimSpace(sha)
+	if !isSHA(sha) {
+		// A 200 whose body is not a SHA: a proxy's page, not GitHub's answer.
+		return "", c.refuse(op, fmt.Sprintf("ref %q: the answer is not a commit SHA", ref))
+	}
+	return sha, nil
+}
+
+// isSHA reports whether s is a full commit SHA as GitHub writes them: 40
+// lowercase hex digits (SHA-1), or 64 (SHA-256).
+func isSHA(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // permissions maps GitHub's permission names, including the roles
 // maintain and triage, to the normalized ones.
 var permissions = map[string]string{

@@ -359,6 +359,83 @@ func TestDefaultBranch(t *testing.T) {
 	eq(t, "requests", paths(srv), []string{"GET " + helloPath})
 }
 
+// helloSHA is the head of octocat/Hello-World's master in GitHub's
+// documentation examples.
+const helloSHA = "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d"
+
+// shaRoute answers GET …/commits/{ref} as GitHub does when asked for the
+// "sha" media type: the bare SHA, as plain text.
+func shaRoute(sha string) fixtures.Route {
+	return fixtures.Route{
+		Body:   []byte(sha),
+		Header: http.Header{"Content-Type": {"application/vnd.github.v3.sha"}},
+	}
+}
+
+func TestResolveRef(t *testing.T) {
+	c, srv, obs := tokenClient(t)
+	srv.Handle("GET", octocatPath+"/commits/master", shaRoute(helloSHA))
+	got, err := c.ResolveRef(ctx, octocat, "master")
+	must(t, err)
+	eq(t, "sha", got, helloSHA)
+	req := only(t, srv)
+	eq(t, "request", req.Method+" "+req.Path, "GET "+octocatPath+"/commits/master")
+	eq(t, "accept", req.Header.Get("Accept"), "application/vnd.github.v3.sha")
+	eq(t, "auth", req.Auth(), "Bearer "+testToken)
+	eq(t, "observed", obs.Calls(), []string{"gh-test ResolveRef ok"})
+
+	t.Run("default branch", func(t *testing.T) {
+		// GitHub resolves HEAD to the default branch: one request.
+		srv.Handle("GET", octocatPath+"/commits/HEAD", shaRoute(helloSHA))
+		got, err := c.ResolveRef(ctx, octocat, "")
+		must(t, err)
+		eq(t, "sha", got, helloSHA)
+		eq(t, "requests", srv.Count("GET", octocatPath+"/commits/HEAD"), 1)
+	})
+	t.Run("branch with a slash", func(t *testing.T) {
+		srv.Handle("GET", octocatPath+"/commits/release/v1.0", shaRoute(helloSHA))
+		got, err := c.ResolveRef(ctx, octocat, "release/v1.0")
+		must(t, err)
+		eq(t, "sha", got, helloSHA)
+	})
+	t.Run("not found", func(t *testing.T) {
+		srv.Handle("GET", octocatPath+"/commits/gone", fixtures.Route{Status: 404, Body: fixtures.Load(t, "not-found")})
+		_, err := c.ResolveRef(ctx, octocat, "gone")
+		if !errors.Is(err, forges.ErrNotFound) {
+			t.Errorf("error %v is not ErrNotFound", err)
+		}
+		eq(t, "message", apiError(t, err).Message, "Not Found")
+	})
+	t.Run("not a commit", func(t *testing.T) {
+		srv.Handle("GET", octocatPath+"/commits/nope", fixtures.Route{Status: 422, Body: fixtures.Load(t, "no-commit-found")})
+		_, err := c.ResolveRef(ctx, octocat, "nope")
+		ae := apiError(t, err)
+		eq(t, "status", ae.Status, 422)
+		eq(t, "message", ae.Message, "No commit found for SHA: nope")
+		eq(t, "temporary", ae.Temporary(), false)
+		eq(t, "not found", errors.Is(err, forges.ErrNotFound), false)
+		eq(t, "error", err.Error(), "gh-test ResolveRef: 422 No commit found for SHA: nope")
+		calls := obs.Calls()
+		eq(t, "observed", calls[len(calls)-1], "gh-test ResolveRef client_error")
+	})
+	t.Run("answer not a SHA", func(t *testing.T) {
+		srv.Handle("GET", octocatPath+"/commits/proxied", fixtures.Route{
+			Body:   []byte("<html>Sign in</html>"),
+			Header: http.Header{"Content-Type": {"text/html"}},
+		})
+		_, err := c.ResolveRef(ctx, octocat, "proxied")
+		ae := apiError(t, err)
+		eq(t, "status", ae.Status, 422)
+		eq(t, "temporary", ae.Temporary(), false)
+	})
+	t.Run("dot dot", func(t *testing.T) {
+		n := len(srv.Requests())
+		_, err := c.ResolveRef(ctx, octocat, "../../../user")
+		eq(t, "status", apiError(t, err).Status, 422)
+		eq(t, "requests made", len(srv.Requests()), n)
+	})
+}
+
 func TestPermission(t *testing.T) {
 	c, srv, _ := tokenClient(t)
 	path := octocatPath + "/collaborators/octocat/permission"
@@ -685,6 +762,7 @@ var calls = map[string]func(c forges.Client, repo forges.RepoRef) error{
 	"GetFile":       func(c forges.Client, r forges.RepoRef) error { _, err := c.GetFile(ctx, r, "a.yaml", ""); return err },
 	"ListDir":       func(c forges.Client, r forges.RepoRef) error { _, err := c.ListDir(ctx, r, "dir", ""); return err },
 	"DefaultBranch": func(c forges.Client, r forges.RepoRef) error { _, err := c.DefaultBranch(ctx, r); return err },
+	"ResolveRef":    func(c forges.Client, r forges.RepoRef) error { _, err := c.ResolveRef(ctx, r, "main"); return err },
 	"Permission":    func(c forges.Client, r forges.RepoRef) error { _, err := c.Permission(ctx, r, "someone"); return err },
 	"SetStatus": func(c forges.Client, r forges.RepoRef) error {
 		return c.SetStatus(ctx, r, "abc", forges.Status{State: "success", Context: "accord/vote"})
