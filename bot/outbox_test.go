@@ -26,10 +26,14 @@ type fakeForge struct {
 	calls    map[string]int
 	fail     []error // returned by the next calls, one each
 	nextID   int64
+	files    map[string][]byte // "SHA:path" → content
+	head     string            // what ResolveRef answers
+	statuses map[string][]forges.Status
 }
 
 func newFakeForge() *fakeForge {
-	return &fakeForge{labels: map[int64][]string{}, calls: map[string]int{}, nextID: 100}
+	return &fakeForge{labels: map[int64][]string{}, calls: map[string]int{}, nextID: 100,
+		files: map[string][]byte{}, statuses: map[string][]forges.Status{}}
 }
 
 func (f *fakeForge) call(op string) error {
@@ -104,8 +108,17 @@ func (f *fakeForge) RemoveLabel(context.Context, forges.RepoRef, int64, string) 
 func (f *fakeForge) AddReaction(context.Context, forges.RepoRef, int64, string) error {
 	return f.call("AddReaction")
 }
-func (f *fakeForge) GetFile(context.Context, forges.RepoRef, string, string) ([]byte, error) {
-	return nil, f.call("GetFile")
+func (f *fakeForge) GetFile(_ context.Context, _ forges.RepoRef, path, ref string) ([]byte, error) {
+	if err := f.call("GetFile"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	data, ok := f.files[ref+":"+path]
+	if !ok {
+		return nil, &forges.APIError{Forge: "fake", Op: "GetFile", Status: 404, Message: "file does not exist"}
+	}
+	return data, nil
 }
 func (f *fakeForge) ListDir(context.Context, forges.RepoRef, string, string) ([]forges.DirEntry, error) {
 	return nil, f.call("ListDir")
@@ -113,11 +126,23 @@ func (f *fakeForge) ListDir(context.Context, forges.RepoRef, string, string) ([]
 func (f *fakeForge) DefaultBranch(context.Context, forges.RepoRef) (string, error) {
 	return "main", f.call("DefaultBranch")
 }
+func (f *fakeForge) ResolveRef(context.Context, forges.RepoRef, string) (string, error) {
+	f.mu.Lock()
+	head := f.head
+	f.mu.Unlock()
+	return head, f.call("ResolveRef")
+}
 func (f *fakeForge) Permission(context.Context, forges.RepoRef, string) (string, error) {
 	return forges.PermRead, f.call("Permission")
 }
-func (f *fakeForge) SetStatus(context.Context, forges.RepoRef, string, forges.Status) error {
-	return f.call("SetStatus")
+func (f *fakeForge) SetStatus(_ context.Context, _ forges.RepoRef, sha string, st forges.Status) error {
+	if err := f.call("SetStatus"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.statuses[sha] = append(f.statuses[sha], st)
+	return nil
 }
 func (f *fakeForge) PullCommits(context.Context, forges.RepoRef, int64) ([]forges.Commit, error) {
 	return nil, f.call("PullCommits")

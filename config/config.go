@@ -186,6 +186,9 @@ func (c *Config) Validate() error {
 	if c.Policies.Repo != "" && c.Policies.Dir != "" {
 		return errors.New("policies: give either repo or dir, not both")
 	}
+	if c.Policies.Repo == "" && c.Policies.Dir == "" {
+		return errors.New("policies: give dir (a local directory) or repo (forge:owner/repo)")
+	}
 	seen := map[string]bool{}
 	for i, f := range c.Forges {
 		where := fmt.Sprintf("forges[%d]", i)
@@ -211,6 +214,16 @@ func (c *Config) Validate() error {
 		}
 		if (f.AppID != 0) != (f.PrivateKeyFile != "") {
 			return fmt.Errorf("%s: a GitHub App needs both app_id and private_key_file", where)
+		}
+	}
+	if c.Policies.Repo != "" {
+		forge, repo, _ := strings.Cut(c.Policies.Repo, ":")
+		owner, name, ok := strings.Cut(repo, "/")
+		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+			return fmt.Errorf("policies.repo %q: write forge:owner/repo, e.g. github:cotech/governance", c.Policies.Repo)
+		}
+		if !seen[forge] {
+			return fmt.Errorf("policies.repo %q: no forge named %q is configured", c.Policies.Repo, forge)
 		}
 	}
 	return nil

@@ -115,6 +115,8 @@ func TestLoadRejects(t *testing.T) {
 		"bad public_url":    "public_url: accord.example.coop\n",
 		"postgres":          "database: postgres://localhost/accord\n",
 		"repo and dir":      "policies: {repo: 'github:a/b', dir: x}\n",
+		"bad policies repo": "policies: {repo: 'cotech/governance'}\n",
+		"unknown forge":     "policies: {repo: 'gitlab:cotech/governance'}\n",
 		"a secret in yaml?": "forges: [{name: x, type: gitea, webhook_secret: s}]\n",
 		"not yaml":          "listen: [\n",
 	}

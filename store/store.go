@@ -78,6 +78,18 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_queue ON outbox (next_at, id) WHERE state = 'queued';
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, id);
+-- Every version of the policy files Accord has read, good or not.
+CREATE TABLE IF NOT EXISTS policy_versions (
+	id        INTEGER PRIMARY KEY,
+	version   TEXT NOT NULL,  -- commit SHA, or sha256:… of the content for a directory
+	source    TEXT NOT NULL,  -- "dir:PATH" or "FORGE:OWNER/REPO@REF:PATH"
+	content   TEXT NOT NULL,  -- sha256:… of the files, whatever the version
+	valid     INTEGER NOT NULL,
+	errors    TEXT NOT NULL,  -- the validation errors, a line each
+	files     TEXT NOT NULL,  -- JSON: file name → content
+	loaded_at INTEGER NOT NULL,
+	UNIQUE (source, version)
+);
 CREATE TABLE IF NOT EXISTS events (
 	delivery INTEGER PRIMARY KEY REFERENCES deliveries (id),
 	forge    TEXT NOT NULL,

@@ -327,3 +327,30 @@ func TestFinishDeliveriesEnqueuesEffects(t *testing.T) {
 		t.Errorf("outbox depth %d, want 1", d)
 	}
 }
+
+func TestPolicyVersions(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	src := "gitea:federation/governance@main:accord/"
+	good := PolicyVersion{Version: "aaa", Source: src, Content: "sha256:1", Valid: true, Files: map[string][]byte{"coops.yml": []byte("version: 1\n")}, LoadedAt: time.Now()}
+	bad := PolicyVersion{Version: "bbb", Source: src, Content: "sha256:2", Errors: []string{"coops.yml:1:1: broken"}, Files: map[string][]byte{}, LoadedAt: time.Now()}
+	for _, v := range []PolicyVersion{good, bad, good} {
+		if _, err := s.RecordPolicyVersion(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := s.RecordPolicyVersion(ctx, bad); n {
+		t.Error("a version was recorded twice")
+	}
+	last, err := s.LastGoodPolicyVersion(ctx, src)
+	if err != nil || last.Version != "aaa" || string(last.Files["coops.yml"]) != "version: 1\n" {
+		t.Fatalf("last good: %+v %v", last, err)
+	}
+	if _, err := s.LastGoodPolicyVersion(ctx, "dir:x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("other source: %v", err)
+	}
+	vs, _ := s.PolicyVersions(ctx, 10)
+	if len(vs) != 2 || vs[0].Version != "bbb" || vs[0].Valid || vs[0].Errors[0] != "coops.yml:1:1: broken" {
+		t.Errorf("versions %+v", vs)
+	}
+}

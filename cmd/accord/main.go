@@ -4,6 +4,8 @@
 //	accord deliveries [--state S]         the inbox of webhook deliveries
 //	accord deliveries retry ID            queue a delivery again
 //	accord outbox [--state S]             the effects on forges, and 'retry ID'
+//	accord policy check [DIR]             validate the policy files
+//	accord policy schema NAME             the JSON Schema of a policy file
 //	accord connect FORGE OWNER/REPO       set up a repository's webhook
 //	accord forges check                   check each forge's credentials
 //	accord version                        version and build info
@@ -32,6 +34,7 @@ type command struct {
 var commands = []command{
 	{"serve", "run the bot: webhook intake, workers, the outbox", runServe},
 	{"deliveries", "list the inbox of webhook deliveries; 'retry ID' queues one again", runDeliveries},
+	{"policy", "check the policy files ('check [DIR]'), print their JSON Schemas ('schema NAME'), compare two versions ('diff OLD NEW')", runPolicy},
 	{"outbox", "list the effects on forges (comments, labels, statuses); 'retry ID' queues one again", runOutbox},
 	{"connect", "make a repository send its webhooks here (Gitea/Forgejo), or say how (GitHub App)", runConnect},
 	{"forges", "'forges check': call each configured forge once and report", runForges},
@@ -72,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		switch {
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return 0
+		case err == errFailed: // the command has said why
+			return 1
 		case errors.As(err, &ue):
 			fmt.Fprintf(stderr, "accord %s: %v (see 'accord %s --help')\n", c.name, err, c.name)
 			return 2

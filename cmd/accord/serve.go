@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/accord-coop/accord/bot"
 	"github.com/accord-coop/accord/config"
@@ -42,7 +43,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	parsers := webhooksFor(cfg)
 	clients, _ := clientsFor(cfg, metrics) // those that cannot act are in the start line's "missing"
 	outbox := &bot.Outbox{Store: st, Clients: clients, Metrics: metrics, Log: log}
-	worker := bot.NewWorker(st, parsers, bot.NewRouter(), metrics, log)
+	pols, err := policiesFor(cfg, clients, st, log)
+	if err != nil {
+		return err
+	}
+	// The start line comes first; what loading the policy found is logged
+	// after it.
+	policyState := "policies " + pols.Source.String()
+	loadCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	pols.Log = slog.New(slog.DiscardHandler)
+	loadErr := pols.Load(loadCtx)
+	pols.Log = log
+	cancel()
+	if loadErr != nil {
+		policyState += " NOT LOADED (see the log)"
+	}
+	if cur := pols.Current(); cur != nil {
+		policyState += " at " + cur.Version
+	}
+	router := bot.NewRouter()
+	router.On(pols, forges.KindPush, forges.KindPullRequest)
+	worker := bot.NewWorker(st, parsers, router, metrics, log)
 	worker.EffectsStored = outbox.Notify
 	var hooks []bot.Hook
 	for _, f := range cfg.Forges {
@@ -55,28 +76,53 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Metrics: metrics,
 		Store:   st,
 		Log:     log,
+		Ready:   map[string]bot.Ready{"policies": pols.Ready},
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stderr, startLine(cfg, ln.Addr().String()))
+	fmt.Fprintln(stderr, startLine(cfg, ln.Addr().String(), policyState))
+	if loadErr != nil {
+		log.Error("policy files not usable", "source", pols.Source.String(), "err", loadErr)
+	}
 	return srv.Serve(ctx, ln)
 }
 
 // startLine is the one line serve prints first: where it listens, on what,
 // and what the config lacks.
-func startLine(cfg *config.Config, addr string) string {
+func startLine(cfg *config.Config, addr, policyState string) string {
 	var names []string
 	for _, f := range cfg.Forges {
 		names = append(names, f.Name+"("+f.Type+")")
 	}
-	line := fmt.Sprintf("accord: listening on http://%s (config %s, database %s, hooks /hooks/{%s})",
-		addr, cfg.Source, cfg.Database, strings.Join(names, ","))
+	line := fmt.Sprintf("accord: listening on http://%s (config %s, database %s, hooks /hooks/{%s}, %s)",
+		addr, cfg.Source, cfg.Database, strings.Join(names, ","), policyState)
 	if missing := cfg.Missing(); len(missing) > 0 {
 		line += "; missing: " + strings.Join(missing, "; ")
 	}
 	return line
+}
+
+// policiesFor makes the policy keeper for policies.dir or policies.repo
+// ("forge:owner/repo").
+func policiesFor(cfg *config.Config, clients map[string]forges.Client, st *store.Store, log *slog.Logger) (*bot.Policies, error) {
+	p := &bot.Policies{Clients: clients, Store: st, Log: log}
+	// On the built-in defaults (a trial run) any forge name is accepted, as
+	// by 'accord policy check' without a config; a real config is strict.
+	if cfg.Source != "defaults" {
+		for _, f := range cfg.Forges {
+			p.Forges = append(p.Forges, f.Name)
+		}
+	}
+	if cfg.Policies.Repo == "" {
+		p.Source = bot.PolicySource{Dir: cfg.Policies.Dir}
+		return p, nil
+	}
+	forge, repo, _ := strings.Cut(cfg.Policies.Repo, ":")
+	owner, name, _ := strings.Cut(repo, "/")
+	p.Source = bot.PolicySource{Forge: forge, Repo: forges.RepoRef{Owner: owner, Name: name}, Ref: cfg.Policies.Ref, Path: cfg.Policies.Path}
+	return p, nil
 }
 
 // webhooksFor makes each configured forge's webhook adapter.

@@ -84,7 +84,7 @@ func writeConfig(t *testing.T, dir string) string {
 public_url: https://accord.example.coop
 database: %s
 policies:
-  dir: ./policies/examples
+  dir: %s
 forges:
   - name: github
     type: github
@@ -97,12 +97,25 @@ forges:
     type: forgejo
     base_url: http://127.0.0.1:3001
     webhook_secrets_env: TEST_FORGEJO_SECRETS
-`, filepath.Join(dir, "accord.db"))
+  - name: codeberg # the example policies name it
+    type: forgejo
+    base_url: https://codeberg.org
+`, filepath.Join(dir, "accord.db"), examplesDir(t))
 	path := filepath.Join(dir, "accord.yml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// examplesDir is the absolute path of the example policy files.
+func examplesDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("../../policies/examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 var listenLine = regexp.MustCompile(`listening on (http://\S+)`)

@@ -1,0 +1,276 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/accord-coop/accord/forges"
+	"github.com/accord-coop/accord/policies"
+	"github.com/accord-coop/accord/store"
+)
+
+// StatusPolicy is the commit status context for the policy files' check.
+const StatusPolicy = "accord/policy"
+
+// PolicySource says where the policy files are: a local directory, or a
+// directory of a git repository on a forge at a branch.
+type PolicySource struct {
+	Dir   string         // a local directory; or:
+	Forge string         // the forge of the governance repo
+	Repo  forges.RepoRef // the governance repo
+	Ref   string         // the branch whose pushes change the policy in force
+	Path  string         // the directory of the files in the repo ("" = top)
+}
+
+// String names the source the way versions are recorded.
+func (s PolicySource) String() string {
+	if s.Dir != "" {
+		return "dir:" + s.Dir
+	}
+	return fmt.Sprintf("%s:%s@%s:%s", s.Forge, s.Repo.FullName(), s.Ref, s.Path)
+}
+
+// Policies keeps the version of the policy files in force. It loads them at
+// start; from a repo it reloads them on every push to the branch. A version
+// that fails validation is never used: the last good one stays in force,
+// the errors go on the commit (a failing accord/policy status) and, for a
+// pull request that changes the files, into one comment of the bot,
+// updated on each push. Every version read is recorded in the store.
+type Policies struct {
+	Source  PolicySource
+	Forges  []string // configured forge names, for validation
+	Clients map[string]forges.Client
+	Store   *store.Store
+	Log     *slog.Logger
+
+	current atomic.Pointer[policies.Set]
+}
+
+// Current is the version in force, or nil before one is loaded.
+func (p *Policies) Current() *policies.Set { return p.current.Load() }
+
+// Ready is the readiness check: a valid version is in force.
+func (p *Policies) Ready(context.Context) error {
+	if p.Current() == nil {
+		return errors.New("no valid policy version loaded")
+	}
+	return nil
+}
+
+// Load reads the files at start: from the directory, or from the repo at the
+// branch's head. When they are invalid (or the forge cannot be reached) the
+// last good version recorded from the same source is put in force, if any.
+// The error says what is wrong; the bot runs either way.
+func (p *Policies) Load(ctx context.Context) error {
+	var files map[string][]byte
+	var version string
+	var err error
+	if p.Source.Dir != "" {
+		files, err = readDirFiles(p.Source.Dir)
+	} else {
+		version, files, err = p.fetchHead(ctx)
+	}
+	if err == nil {
+		var errs policies.Errors
+		_, errs, err = p.take(ctx, version, files)
+		if len(errs) > 0 {
+			err = fmt.Errorf("%d errors in the policy files, first: %s", len(errs), errs[0].Error())
+		}
+	}
+	if err != nil && p.Current() == nil {
+		if last, lerr := p.Store.LastGoodPolicyVersion(ctx, p.Source.String()); lerr == nil {
+			if set, errs := policies.Parse(last.Files, p.Forges); len(errs) == 0 {
+				set.Version = last.Version
+				p.current.Store(set)
+				p.Log.Warn("policy files unusable; the last good version stays in force", "version", last.Version, "err", err)
+			}
+		}
+	}
+	return err
+}
+
+// take validates files read at version ("" = their content hash), records
+// them, and puts them in force when they are valid.
+func (p *Policies) take(ctx context.Context, version string, files map[string][]byte) (*policies.Set, policies.Errors, error) {
+	set, errs := policies.Parse(files, p.Forges)
+	content := policies.ContentVersion(files)
+	if version == "" {
+		version = content
+	}
+	v := store.PolicyVersion{Version: version, Source: p.Source.String(), Content: content, Valid: len(errs) == 0,
+		Files: files, LoadedAt: time.Now()}
+	for _, e := range errs {
+		v.Errors = append(v.Errors, e.Error())
+	}
+	if _, err := p.Store.RecordPolicyVersion(ctx, v); err != nil {
+		return nil, nil, err
+	}
+	if len(errs) > 0 {
+		p.Log.Warn("policy files invalid; the version in force stays", "version", version, "errors", len(errs), "first", errs[0].Error())
+		return nil, errs, nil
+	}
+	set.Version = version
+	p.current.Store(set)
+	p.Log.Info("policy version in force", "version", version, "source", p.Source.String())
+	return set, nil, nil
+}
+
+// Handle reloads the policy on a push to the governance repo's branch, and
+// checks the files of pull requests to it. It asks for the statuses and the
+// comment; reading the files is the only call it makes itself (a failure
+// there retries the delivery).
+func (p *Policies) Handle(ctx context.Context, ev *forges.Event, act *Actions) error {
+	if p.Source.Dir != "" || ev.Forge != p.Source.Forge || !strings.EqualFold(ev.Repo.FullName(), p.Source.Repo.FullName()) {
+		return nil
+	}
+	switch {
+	case ev.Kind == forges.KindPush && ev.Push != nil && ev.Push.Branch() == p.Source.Ref && !deleted(ev.Push.After):
+		return p.onPush(ctx, ev, act)
+	case ev.Kind == forges.KindPullRequest && ev.PullRequest != nil && ev.PullRequest.BaseRef == p.Source.Ref &&
+		(ev.Action == forges.ActionOpened || ev.Action == forges.ActionSynchronized || ev.Action == forges.ActionReopened):
+		return p.onPull(ctx, ev, act)
+	}
+	return nil
+}
+
+func deleted(sha string) bool { return strings.Trim(sha, "0") == "" }
+
+func (p *Policies) onPush(ctx context.Context, ev *forges.Event, act *Actions) error {
+	sha := ev.Push.After
+	files, err := p.fetch(ctx, ev.Ref(), sha)
+	if err != nil {
+		return err
+	}
+	_, errs, err := p.take(ctx, sha, files)
+	if err != nil {
+		return err
+	}
+	act.SetStatus(ev.Ref(), sha, policyStatus(errs))
+	return nil
+}
+
+func (p *Policies) onPull(ctx context.Context, ev *forges.Event, act *Actions) error {
+	pr := ev.PullRequest
+	files, err := p.fetch(ctx, ev.Ref(), pr.HeadSHA)
+	if err != nil {
+		return err
+	}
+	if cur := p.Current(); cur != nil && policies.ContentVersion(files) == p.currentContent(ctx) {
+		return nil // the pull request does not change the policy files
+	}
+	_, errs := policies.Parse(files, p.Forges)
+	act.SetStatus(ev.Ref(), pr.HeadSHA, policyStatus(errs))
+	act.UpsertComment(ev.Ref(), pr.Number, "policy-check", policyComment(pr.HeadSHA, errs))
+	return nil
+}
+
+// currentContent is the content hash of the version in force.
+func (p *Policies) currentContent(ctx context.Context) string {
+	cur := p.Current()
+	if cur == nil {
+		return ""
+	}
+	if strings.HasPrefix(cur.Version, "sha256:") {
+		return cur.Version
+	}
+	vs, err := p.Store.PolicyVersions(ctx, 50)
+	if err == nil {
+		for _, v := range vs {
+			if v.Version == cur.Version && v.Source == p.Source.String() {
+				return v.Content
+			}
+		}
+	}
+	return ""
+}
+
+// fetchHead reads the files at the branch's head commit.
+func (p *Policies) fetchHead(ctx context.Context) (string, map[string][]byte, error) {
+	c, ok := p.Clients[p.Source.Forge]
+	if !ok {
+		return "", nil, fmt.Errorf("policies.repo: forge %q has no API credentials to read the files", p.Source.Forge)
+	}
+	sha, err := c.ResolveRef(ctx, p.Source.Repo, p.Source.Ref)
+	if err != nil {
+		return "", nil, fmt.Errorf("policies.repo: %w", err)
+	}
+	files, err := p.fetch(ctx, p.Source.Repo, sha)
+	return sha, files, err
+}
+
+// fetch reads the three files at a commit; a missing one is left out (the
+// validation reports it).
+func (p *Policies) fetch(ctx context.Context, repo forges.RepoRef, sha string) (map[string][]byte, error) {
+	c, ok := p.Clients[p.Source.Forge]
+	if !ok {
+		return nil, fmt.Errorf("policies.repo: forge %q has no API credentials to read the files", p.Source.Forge)
+	}
+	files := map[string][]byte{}
+	for _, name := range policies.FileNames() {
+		data, err := c.GetFile(ctx, repo, path.Join(p.Source.Path, name), sha)
+		switch {
+		case errors.Is(err, forges.ErrNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			files[name] = data
+		}
+	}
+	return files, nil
+}
+
+// policyStatus is the commit status for a check's errors.
+func policyStatus(errs policies.Errors) forges.Status {
+	if len(errs) == 0 {
+		return forges.Status{State: forges.StatusSuccess, Context: StatusPolicy, Description: "The policy files are valid."}
+	}
+	return forges.Status{State: forges.StatusFailure, Context: StatusPolicy,
+		Description: fmt.Sprintf("%d errors; first: %s", len(errs), errs[0].Error())}
+}
+
+// policyComment is the bot's comment on a pull request that changes the
+// policy files.
+func policyComment(sha string, errs policies.Errors) string {
+	var b strings.Builder
+	short := sha
+	if len(short) > 10 {
+		short = short[:10]
+	}
+	if len(errs) == 0 {
+		fmt.Fprintf(&b, "**Policy check: valid** at %s.\n\nThe policy files in this pull request are valid. "+
+			"Once merged they take effect for new facts and votes.\n", short)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "**Policy check: %d errors** at %s. The version in force stays until they are fixed.\n\n```\n", len(errs), short)
+	for _, e := range errs {
+		b.WriteString(e.Error() + "\n")
+	}
+	b.WriteString("```\nRun `accord policy check` on the directory to see them locally.\n")
+	return b.String()
+}
+
+// readDirFiles reads the three files from a directory; a missing one is
+// left out.
+func readDirFiles(dir string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	for _, name := range policies.FileNames() {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("policies.dir: %w", err)
+		default:
+			files[name] = data
+		}
+	}
+	return files, nil
+}
