@@ -104,3 +104,17 @@ func FormPayload(h http.Header, body []byte) ([]byte, error) {
 	}
 	return []byte(p), nil
 }
+
+// IsSHA reports whether s is a full commit SHA as forges write them: 40
+// lowercase hex digits (SHA-1), or 64 (SHA-256 repositories).
+func IsSHA(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}

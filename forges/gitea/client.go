@@ -398,7 +398,7 @@ func (c *Client) DefaultBranch(ctx context.Context, repo forges.RepoRef) (_ stri
 // with no call; otherwise the branch of that name, or, when there is none,
 // the tag. An empty ref is the default branch, which has no tag fallback.
 func (c *Client) ResolveRef(ctx context.Context, repo forges.RepoRef, ref string) (_ string, err error) {
-	if isSHA(ref) {
+	if forges.IsSHA(ref) {
 		return ref, nil
 	}
 	k := c.begin(ctx, "ResolveRef")
@@ -443,26 +443,13 @@ func (c *Client) ResolveRef(ctx context.Context, repo forges.RepoRef, ref string
 
 // commitSHA is the SHA a 200 answer gave for what, which must be a SHA.
 func (k *call) commitSHA(resp *sdk.Response, what, sha string) (string, error) {
-	if !isSHA(sha) {
+	if !forges.IsSHA(sha) {
 		// The forge answered 200, so the error is permanent.
 		return "", k.fail(resp.Response, fmt.Errorf("%s: the answer has no commit SHA", what))
 	}
 	return sha, nil
 }
 
-// isSHA reports whether s is a full commit SHA as Gitea writes them: 40
-// lowercase hex digits (SHA-1), or 64 (SHA-256 repositories).
-func isSHA(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for _, r := range s {
-		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
-			return false
-		}
-	}
-	return true
-}
 
 // Permission returns a user's permission on the repository. Gitea answers
 // 404 for an unknown user and 403 when it will not tell (a token without

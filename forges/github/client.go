@@ -602,26 +602,13 @@ func (c *Client) ResolveRef(ctx context.Context, repo forges.RepoRef, ref string
 		return "", err
 	}
 	sha = strings.TrimSpace(sha)
-	if !isSHA(sha) {
+	if !forges.IsSHA(sha) {
 		// A 200 whose body is not a SHA: a proxy's page, not GitHub's answer.
 		return "", c.refuse(op, fmt.Sprintf("ref %q: the answer is not a commit SHA", ref))
 	}
 	return sha, nil
 }
 
-// isSHA reports whether s is a full commit SHA as GitHub writes them: 40
-// lowercase hex digits (SHA-1), or 64 (SHA-256).
-func isSHA(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for _, r := range s {
-		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
-			return false
-		}
-	}
-	return true
-}
 
 // permissions maps GitHub's permission names, including the roles
 // maintain and triage, to the normalized ones.
