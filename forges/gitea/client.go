@@ -450,7 +450,6 @@ func (k *call) commitSHA(resp *sdk.Response, what, sha string) (string, error) {
 	return sha, nil
 }
 
-
 // Permission returns a user's permission on the repository. Gitea answers
 // 404 for an unknown user and 403 when it will not tell (a token without
 // admin rights asking about someone else); both are PermNone, so a bot

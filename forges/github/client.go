@@ -609,7 +609,6 @@ func (c *Client) ResolveRef(ctx context.Context, repo forges.RepoRef, ref string
 	return sha, nil
 }
 
-
 // permissions maps GitHub's permission names, including the roles
 // maintain and triage, to the normalized ones.
 var permissions = map[string]string{
