@@ -54,10 +54,28 @@ func IsOwnComment(body string) bool { return strings.Contains(body, markerPrefix
 // after a crash asks for the same effects under the same keys and nothing
 // is done twice.
 type Actions struct {
-	forge  string
-	prefix string
-	list   []store.NewEffect
+	forge   string
+	prefix  string
+	list    []store.NewEffect
+	entries []LedgerEntry
 }
+
+// LedgerEntry is an entry a handler asks to append to the ledger.
+type LedgerEntry struct {
+	Kind string // ledger.Kind*
+	Key  string // unique: the entry is appended once
+	Body any
+}
+
+// Record asks for an entry in the ledger, appended with the delivery's
+// outcome in the same transaction; an entry whose key is there already is
+// not appended again.
+func (a *Actions) Record(kind, key string, body any) {
+	a.entries = append(a.entries, LedgerEntry{Kind: kind, Key: key, Body: body})
+}
+
+// Entries returns the ledger entries asked for.
+func (a *Actions) Entries() []LedgerEntry { return a.entries }
 
 // NewActions returns the collector for one delivery.
 func NewActions(forge, deliveryID string) *Actions {

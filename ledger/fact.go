@@ -50,6 +50,7 @@ type Fact struct {
 	Ref       string    `json:"ref,omitempty"`    // a release's tag, a review's or comment's ID
 	Who       Person    `json:"who"`
 	CoAuthors []Person  `json:"co_authors,omitempty"` // pr_merged: Co-authored-by trailers of its commits
+	Commits   []string  `json:"commits,omitempty"`    // pr_merged: the SHAs it brought in (its commits and the merge), so pushes of them are not credited again
 	At        time.Time `json:"at"`
 	Labels    []string  `json:"labels,omitempty"`
 	Size      int64     `json:"size,omitempty"`   // lines added + deleted, where known
