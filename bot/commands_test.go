@@ -7,8 +7,8 @@ import (
 	"unicode/utf8"
 )
 
-
-
+// render writes commands as the table below expects them: "LINE:name args",
+// or "LINE:!" and the error without the usage.
 func render(cs []Command) string {
 	var out []string
 	for _, x := range cs {
