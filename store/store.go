@@ -131,7 +131,7 @@ func Open(path string, opt Options) (*Store, error) {
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	if _, err := write.Exec(schema); err != nil {
+	if _, err := write.Exec(schema + ledgerSchema); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

@@ -5,6 +5,7 @@
 //	accord deliveries retry ID            queue a delivery again
 //	accord outbox [--state S]             the effects on forges, and 'retry ID'
 //	accord policy check [DIR]             validate the policy files
+//	accord ledger verify|export           check or export the ledger
 //	accord policy schema NAME             the JSON Schema of a policy file
 //	accord connect FORGE OWNER/REPO       set up a repository's webhook
 //	accord forges check                   check each forge's credentials
@@ -35,6 +36,7 @@ var commands = []command{
 	{"serve", "run the bot: webhook intake, workers, the outbox", runServe},
 	{"deliveries", "list the inbox of webhook deliveries; 'retry ID' queues one again", runDeliveries},
 	{"policy", "check the policy files ('check [DIR]'), print their JSON Schemas ('schema NAME'), compare two versions ('diff OLD NEW')", runPolicy},
+	{"ledger", "check the ledger's hash chain ('verify [--file X.jsonl]') or export it ('export --format jsonl')", runLedger},
 	{"outbox", "list the effects on forges (comments, labels, statuses); 'retry ID' queues one again", runOutbox},
 	{"connect", "make a repository send its webhooks here (Gitea/Forgejo), or say how (GitHub App)", runConnect},
 	{"forges", "'forges check': call each configured forge once and report", runForges},

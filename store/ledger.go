@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/accord-coop/accord/ledger"
+)
+
+// ledgerSchema is the ledger: one row per entry of the hash chain (see
+// package ledger). Rows are only ever inserted; the triggers make an UPDATE
+// or a DELETE fail, so a correction has to be a new entry. (Someone with the
+// file can still drop the triggers; that is what `accord ledger verify`
+// catches.)
+const ledgerSchema = `
+CREATE TABLE IF NOT EXISTS ledger (
+	seq  INTEGER PRIMARY KEY, -- 1, 2, 3 … with no gaps
+	kind TEXT NOT NULL,
+	key  TEXT NOT NULL UNIQUE, -- an entry is recorded once per key
+	at   INTEGER NOT NULL,     -- Unix nanoseconds, UTC
+	body TEXT NOT NULL,        -- canonical JSON (ledger.Canonical)
+	prev TEXT NOT NULL,        -- the previous entry's hash, '' for the first
+	hash TEXT NOT NULL         -- ledger.Entry.ComputeHash
+);
+CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
+BEGIN
+	SELECT RAISE(ABORT, 'the ledger is append-only');
+END;
+CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
+BEGIN
+	SELECT RAISE(ABORT, 'the ledger is append-only');
+END;
+`
+
+// NewEntry is an entry to append to the ledger: its kind (ledger.Kind*),
+// its key (unique in the whole ledger: a fact's ID, a policy version …) and
+// its content, stored as ledger.Canonical(Body): a value such as a
+// ledger.Fact, or a json.RawMessage, which is stored compacted.
+type NewEntry struct {
+	Kind string
+	Key  string
+	Body any
+}
+
+// AppendEntries appends entries to the ledger, in order and in one
+// transaction, and returns how many were appended: an entry whose key is in
+// the ledger already is skipped, which is how a fact is recorded once
+// however often it is seen. Each appended entry is recorded at now.
+func (s *Store) AppendEntries(ctx context.Context, now time.Time, es []NewEntry) (int, error) {
+	if len(es) == 0 {
+		return 0, nil
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("append to the ledger: %w", err)
+	}
+	defer tx.Rollback()
+	n, err := appendEntries(ctx, tx, now, es)
+	if err != nil {
+		return 0, err
+	}
+	return n, tx.Commit()
+}
+
+// appendEntries appends es inside tx (see AppendEntries), so that whatever
+// else tx records is recorded with them or not at all. tx must be a write
+// transaction: the last entry is read and the next ones written under the
+// same lock.
+func appendEntries(ctx context.Context, tx *sql.Tx, now time.Time, es []NewEntry) (int, error) {
+	if len(es) == 0 {
+		return 0, nil
+	}
+	var last ledger.Entry
+	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1`).Scan(&last.Seq, &last.Hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("append to the ledger: %w", err)
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO ledger (seq, kind, key, at, body, prev, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`)
+	if err != nil {
+		return 0, fmt.Errorf("append to the ledger: %w", err)
+	}
+	defer ins.Close()
+	// The time as stored, so that the hash is of what is read back.
+	at := time.Unix(0, now.UnixNano()).UTC()
+	n := 0
+	for _, ne := range es {
+		if ne.Kind == "" || ne.Key == "" {
+			return 0, fmt.Errorf("append to the ledger: an entry needs a kind and a key (kind %q, key %q)", ne.Kind, ne.Key)
+		}
+		body, err := ledger.Canonical(ne.Body)
+		if err != nil {
+			return 0, fmt.Errorf("append to the ledger: %s %s: %w", ne.Kind, ne.Key, err)
+		}
+		e := ledger.Entry{Seq: last.Seq + 1, Kind: ne.Kind, Key: ne.Key, At: at, Body: body, Prev: last.Hash}
+		e.Hash = e.ComputeHash()
+		res, err := ins.ExecContext(ctx, e.Seq, e.Kind, e.Key, at.UnixNano(), string(e.Body), e.Prev, e.Hash)
+		if err != nil {
+			return 0, fmt.Errorf("append to the ledger: %s %s: %w", ne.Kind, ne.Key, err)
+		}
+		if k, _ := res.RowsAffected(); k == 1 {
+			last = e
+			n++
+		}
+	}
+	return n, nil
+}
+
+// LedgerEntries calls fn with each entry of the ledger, in order, reading
+// them as it goes; it stops at the first error fn returns and returns it.
+// fn may keep the entries it is given.
+func (s *Store) LedgerEntries(ctx context.Context, fn func(ledger.Entry) error) error {
+	return s.ledgerEntries(ctx, "", fn)
+}
+
+func (s *Store) ledgerEntries(ctx context.Context, kind string, fn func(ledger.Entry) error) error {
+	q := `SELECT seq, kind, key, at, body, prev, hash FROM ledger ORDER BY seq`
+	var args []any
+	if kind != "" {
+		q = `SELECT seq, kind, key, at, body, prev, hash FROM ledger WHERE kind = ? ORDER BY seq`
+		args = append(args, kind)
+	}
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("read the ledger: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e ledger.Entry
+		var at int64
+		var body []byte
+		if err := rows.Scan(&e.Seq, &e.Kind, &e.Key, &at, &body, &e.Prev, &e.Hash); err != nil {
+			return fmt.Errorf("read the ledger: %w", err)
+		}
+		e.At = time.Unix(0, at).UTC()
+		e.Body = body
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the ledger: %w", err)
+	}
+	return nil
+}
+
+// Facts are the facts recorded in the ledger (the bodies of its entries of
+// kind ledger.KindFact), in the order they were recorded.
+func (s *Store) Facts(ctx context.Context) ([]ledger.Fact, error) {
+	var out []ledger.Fact
+	err := s.ledgerEntries(ctx, ledger.KindFact, func(e ledger.Entry) error {
+		var f ledger.Fact
+		if err := json.Unmarshal(e.Body, &f); err != nil {
+			return fmt.Errorf("read the ledger: entry %d: %w", e.Seq, err)
+		}
+		out = append(out, f)
+		return nil
+	})
+	return out, err
+}
+
+// VerifyLedger walks the ledger from its first entry and checks each
+// entry's sequence number, its link to the one before and its hash (see
+// ledger.Verifier). It returns how many entries hold and the hash of the
+// last of them; for the first entry that does not hold, the error is a
+// *ledger.BrokenError naming it.
+func (s *Store) VerifyLedger(ctx context.Context) (count int64, head string, err error) {
+	var v ledger.Verifier
+	err = s.LedgerEntries(ctx, v.Add)
+	return v.Count(), v.Head(), err
+}
