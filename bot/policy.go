@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/accord-coop/accord/forges"
+	"github.com/accord-coop/accord/ledger"
 	"github.com/accord-coop/accord/policies"
 	"github.com/accord-coop/accord/store"
 )
@@ -119,9 +120,31 @@ func (p *Policies) take(ctx context.Context, version string, files map[string][]
 		return nil, errs, nil
 	}
 	set.Version = version
+	if _, err := p.Store.AppendEntries(ctx, v.LoadedAt, []store.NewEntry{{Kind: ledger.KindPolicy, Key: "policy:" + version,
+		Body: PolicyEntry{Version: version, Source: v.Source, Content: content, Files: textFiles(files)}}}); err != nil {
+		return nil, nil, err
+	}
 	p.current.Store(set)
 	p.Log.Info("policy version in force", "version", version, "source", p.Source.String())
 	return set, nil, nil
+}
+
+// PolicyEntry is a policy version's entry in the ledger: the files
+// themselves, so that an export of the ledger is enough to recompute every
+// score.
+type PolicyEntry struct {
+	Version string            `json:"version"`
+	Source  string            `json:"source"`
+	Content string            `json:"content"`
+	Files   map[string]string `json:"files"`
+}
+
+func textFiles(files map[string][]byte) map[string]string {
+	out := map[string]string{}
+	for k, v := range files {
+		out[k] = string(v)
+	}
+	return out
 }
 
 // Handle reloads the policy on a push to the governance repo's branch, and

@@ -249,7 +249,7 @@ func (w *Worker) process(ctx context.Context, d *store.StoredDelivery, p parsed)
 	case err == nil && ev.Kind == forges.KindIgnored:
 		return store.Outcome{Seq: d.Seq, State: store.StateIgnored, Event: ev}
 	case err == nil:
-		return store.Outcome{Seq: d.Seq, State: store.StateDone, Event: ev, Effects: act.Effects()}
+		return store.Outcome{Seq: d.Seq, State: store.StateDone, Event: ev, Effects: act.Effects(), Entries: entries(act)}
 	case errors.Is(err, errPermanent) || d.Attempts >= w.MaxAttempts:
 		w.Log.Error("delivery is dead", "forge", d.Forge, "delivery", d.ID, "seq", d.Seq, "attempts", d.Attempts, "err", err)
 		return store.Outcome{Seq: d.Seq, State: store.StateDead, Error: err.Error()}
@@ -258,6 +258,15 @@ func (w *Worker) process(ctx context.Context, d *store.StoredDelivery, p parsed)
 		w.Log.Warn("delivery failed, will retry", "forge", d.Forge, "delivery", d.ID, "seq", d.Seq, "attempts", d.Attempts, "next", next, "err", err)
 		return store.Outcome{Seq: d.Seq, State: store.StateQueued, Error: err.Error(), Next: next}
 	}
+}
+
+// entries are the ledger entries a delivery's handlers asked for.
+func entries(act *Actions) []store.NewEntry {
+	var out []store.NewEntry
+	for _, e := range act.Entries() {
+		out = append(out, store.NewEntry{Kind: e.Kind, Key: e.Key, Body: e.Body})
+	}
+	return out
 }
 
 // parse turns a stored delivery into an event; a failure is permanent, as

@@ -190,6 +190,9 @@ type Outcome struct {
 	// in the same transaction, so they are stored exactly when the delivery
 	// is done (keys dedupe a delivery processed again after a crash).
 	Effects []NewEffect
+	// Entries are appended to the ledger in the same transaction, for
+	// StateDone (an entry whose key is there already is skipped).
+	Entries []NewEntry
 	Error   string    // why it failed, for StateQueued and StateDead
 	Next    time.Time // when to try again, for StateQueued
 }
@@ -218,6 +221,9 @@ func (s *Store) FinishDeliveries(ctx context.Context, now time.Time, outs []Outc
 			if _, err := tx.ExecContext(ctx, `INSERT INTO events (delivery, forge, kind, action, repo, actor, at, data)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery) DO NOTHING`,
 				o.Seq, e.Forge, string(e.Kind), e.Action, e.Repo.FullName(), e.Actor.Login, e.Time.UnixNano(), string(data)); err != nil {
+				return fmt.Errorf("finish deliveries: delivery %d: %w", o.Seq, err)
+			}
+			if _, err := appendEntries(ctx, tx, now, o.Entries); err != nil {
 				return fmt.Errorf("finish deliveries: delivery %d: %w", o.Seq, err)
 			}
 			if _, err := enqueueEffects(ctx, tx, now, o.Effects); err != nil {
