@@ -36,6 +36,8 @@ var commands = []command{
 	{"serve", "run the bot: webhook intake, workers, the outbox", runServe},
 	{"deliveries", "list the inbox of webhook deliveries; 'retry ID' queues one again", runDeliveries},
 	{"policy", "check the policy files ('check [DIR]'), print their JSON Schemas ('schema NAME'), compare two versions ('diff OLD NEW')", runPolicy},
+	{"score", "credits per co-op or member per period, from the ledger", runScore},
+	{"payout", "split a budget between co-ops in proportion to a period's credits (CSV)", runPayout},
 	{"ledger", "check the ledger's hash chain ('verify [--file X.jsonl]') or export it ('export --format jsonl')", runLedger},
 	{"outbox", "list the effects on forges (comments, labels, statuses); 'retry ID' queues one again", runOutbox},
 	{"connect", "make a repository send its webhooks here (Gitea/Forgejo), or say how (GitHub App)", runConnect},

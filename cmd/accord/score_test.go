@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accord-coop/accord/ledger"
+	"github.com/accord-coop/accord/policies"
+	"github.com/accord-coop/accord/store"
+)
+
+// scoreDB writes a config and a database holding the example policy as the
+// version in force and a few facts in November 2026.
+func scoreDB(t *testing.T) (dir, cfg string) {
+	t.Helper()
+	dir = t.TempDir()
+	ex := examplesDir(t)
+	cfg = filepath.Join(dir, "accord.yml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("database: %s\npolicies:\n  dir: %s\n", filepath.Join(dir, "accord.db"), ex)), 0o600)
+	st, err := store.Open(filepath.Join(dir, "accord.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	files := map[string][]byte{}
+	for _, n := range policies.FileNames() {
+		files[n], _ = os.ReadFile(filepath.Join(ex, n))
+	}
+	ctx := context.Background()
+	if _, err := st.RecordPolicyVersion(ctx, store.PolicyVersion{Version: policies.ContentVersion(files), Source: "dir:" + ex,
+		Content: policies.ContentVersion(files), Valid: true, Files: files, LoadedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
+	var entries []store.NewEntry
+	for i, f := range []struct{ kind, who string }{
+		{ledger.FactPRMerged, "github:alice-o"}, {ledger.FactPRMerged, "github:bilal-k"}, {ledger.FactReviewApproved, "github:chenwei"},
+		{ledger.FactIssueOpened, "github:stranger"}, {ledger.FactComment, "github:renovate[bot]"},
+	} {
+		fact := ledger.Fact{Kind: f.kind, Forge: "github", Repo: "outlandish/website", Number: int64(i + 1), Who: ledger.Person{Identity: f.who, Bot: strings.Contains(f.who, "[bot]")},
+			At: at.Add(time.Duration(i) * time.Hour), Delivery: fmt.Sprint("github/d", i)}
+		fact.ID = ledger.FactID(f.kind, "github", "outlandish/website", fmt.Sprint(i))
+		entries = append(entries, store.NewEntry{Kind: ledger.KindFact, Key: fact.ID, Body: fact})
+	}
+	if _, err := st.AppendEntries(ctx, time.Now(), entries); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cfg
+}
+
+func TestScoreAndPayout(t *testing.T) {
+	dir, cfg := scoreDB(t)
+	out, errOut, code := accord(t, dir, nil, "score", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "policy sha256:") || !strings.Contains(out, "5 facts") {
+		t.Fatalf("score: %d %s %s", code, out, errOut)
+	}
+	for _, want := range []string{"2026-11  agile-collective", "2026-11  outlandish", "2026-11  hypha", "github:stranger (unaffiliated, not paid)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("score lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, code = accord(t, dir, nil, "score", "--config", cfg, "--by", "member", "--format", "csv", "--period", "2026-11")
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if code != 0 || err != nil || len(rows) < 4 || strings.Join(rows[0], ",") != "period,member,credits" {
+		t.Fatalf("csv: %d %v\n%s", code, err, out)
+	}
+	if out, _, code := accord(t, dir, nil, "score", "--config", cfg, "--format", "json"); code != 0 || !strings.Contains(out, `"Policy": "sha256:`) {
+		t.Errorf("json: %d %.300s", code, out)
+	}
+	// Payout: the parts sum to the amount, to the cent, for awkward amounts.
+	for _, amount := range []string{"0.01", "100", "1000.00", "33.33"} {
+		out, errOut, code := accord(t, dir, nil, "payout", "--config", cfg, "--period", "2026-11", "--amount", amount, "--currency", "EUR")
+		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if code != 0 || err != nil || !strings.Contains(errOut, "by policy sha256:") {
+			t.Fatalf("payout %s: %d %v %s %s", amount, code, err, out, errOut)
+		}
+		var sum int64
+		for _, r := range rows[1:] {
+			whole, frac, _ := strings.Cut(r[3], ".")
+			n, _ := strconv.ParseInt(whole+frac, 10, 64)
+			sum += n
+		}
+		want, _ := parseMoney(amount)
+		if sum != want {
+			t.Errorf("payout %s: parts sum to %d cents", amount, sum)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"payout", "--period", "2026-11", "--amount", "-5"}, "--amount"},
+		{[]string{"payout", "--amount", "5"}, "give --period"},
+		{[]string{"payout", "--period", "2026-13", "--amount", "5"}, "2026-13"},
+		{[]string{"payout", "--period", "2026-10", "--amount", "5"}, "nothing to split"},
+		{[]string{"score", "--by", "repo"}, "--by"},
+		{[]string{"score", "--policy-ref", "abc1234"}, "no valid policy version"},
+	} {
+		_, errOut, code := accord(t, dir, nil, append(c.args, "--config", cfg)...)
+		if code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("accord %s: %d %q, want %q", strings.Join(c.args, " "), code, errOut, c.want)
+		}
+	}
+}

@@ -1,0 +1,399 @@
+package scoring
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"hash/maphash"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/accord-coop/accord/ledger"
+	"github.com/accord-coop/accord/policies"
+)
+
+// Result is what a policy makes of a set of facts: credits per member,
+// co-op and period.
+type Result struct {
+	Policy  string         // the version of the policy used (policies.Set.Version)
+	Periods []PeriodResult // in time order; only periods that hold a fact
+}
+
+// PeriodResult is the credits of one period. Credits are milli-credits
+// (1000 = 1 credit), exact integers, never floats.
+type PeriodResult struct {
+	Period Period
+	// Members has one row per member and co-op: a member who moved within
+	// the period has a row for each co-op. Sorted by credits (most first),
+	// then member id, then co-op id.
+	Members []MemberCredit
+	// Coops lists every co-op of coops.yml, those without credit too, so
+	// that a payout shows them with 0. Sorted by credits, then co-op id.
+	Coops []CoopCredit
+	// Unaffiliated is credit earned by identities and emails that no member
+	// claims, or by members with no membership at the fact's time: shown,
+	// never paid. Sorted by credits, then Who, then Reason.
+	Unaffiliated []IdentityCredit
+	// Excluded lists the bots and exclude.identities that had facts, with 0
+	// credit and the reason. Sorted by Who, then Reason.
+	Excluded []IdentityCredit
+}
+
+// MemberCredit is what one member earned for one co-op in a period.
+type MemberCredit struct {
+	Member  string
+	Coop    string           // the co-op of the member's membership at the facts' time
+	Credits int64            // milli-credits
+	ByKind  map[string]int64 // milli-credits per fact kind, after caps
+}
+
+// CoopCredit is what a co-op's members earned for it in a period.
+type CoopCredit struct {
+	Coop    string
+	Credits int64 // milli-credits
+}
+
+// IdentityCredit is credit shown for someone who is not paid: Who is the
+// identity (forge:login) or, failing that, the email of the fact.
+type IdentityCredit struct {
+	Who     string
+	Credits int64 // milli-credits; always 0 for Excluded
+	Reason  string
+}
+
+// Score credits facts under the policy set, period by period (the period
+// of scoring.yml, in UTC). It is a pure function of its inputs: the same
+// facts, in any order, give the same Result.
+//
+//   - Facts are taken in time order (then by ID), and facts with the same
+//     non-empty ID count once: the earliest is kept, since a redelivery or
+//     a replay of a contribution must never credit it twice.
+//   - A fact earns weight × the multiplier of every label of the fact that
+//     has one (all of them multiply: a PR labelled bug and security earns
+//     1.5 × 2; labels compare case-insensitively, as forges do) × the
+//     multiplier of its repo (forge:owner/repo). A manual fact earns
+//     weight(manual) × its points, without multipliers: the maintainer who
+//     gave the points already said what the work is worth. The product is
+//     exact and rounded once to the milli-credit, halves away from zero.
+//   - A merged PR's credit is split equally between the author and each
+//     distinct co-author (co_authors: split). The parts sum to the whole:
+//     each gets the floor of an equal share, and the milli-credits left over
+//     go one each to the parties first in sorted order of their keys,
+//     "email:…", "identity:forge:login" or "member:id" (largest remainder,
+//     ties by key).
+//   - Each person is a member (by identity, else email) and is credited to
+//     the co-op of the membership that covers the fact's time; others are
+//     unaffiliated. Bots (exclude.bots) and exclude.identities are
+//     excluded: listed, never credited; an excluded co-author's part is
+//     dropped, not shared out, so adding a bot never raises anyone's credit.
+//   - A cap limits what one person earns from a fact kind in a period,
+//     across co-ops: facts are credited in time order until the cap is
+//     reached, the fact that crosses it earns the rest, and later facts of
+//     that kind earn nothing. Unaffiliated credit counts against the cap
+//     too, as it is the same person's work; negative manual credit (a
+//     correction) is never cut and frees no room.
+//   - A commit fact is not credited when a merged PR of the same repo
+//     covers its SHA (the PR's commits and merge commit, Fact.Commits): the
+//     merge credited that work already. This holds whichever of the push
+//     and the merge was seen first.
+//
+// set must be a valid Set, as policies.Parse returns.
+func Score(facts []ledger.Fact, set *policies.Set) Result {
+	if len(facts) > math.MaxInt32 { // facts are indexed by int32, to halve the sort keys
+		panic("scoring: more than 2^31 facts")
+	}
+	s := &scorer{set: set, rates: newRates(set.Scoring), people: newResolver(set)}
+	covered := mergedCommits(facts)
+	for _, i := range canonical(facts) {
+		if f := &facts[i]; f.Kind != ledger.FactCommit || !covered[commitKey(f.Forge, f.Repo, f.SHA)] {
+			s.add(f)
+		}
+	}
+	s.flush()
+	return Result{Policy: set.Version, Periods: s.out}
+}
+
+// mergedCommits are the commits merged PRs brought in, by forge, repo and
+// SHA.
+func mergedCommits(facts []ledger.Fact) map[string]bool {
+	out := map[string]bool{}
+	for i := range facts {
+		if f := &facts[i]; f.Kind == ledger.FactPRMerged {
+			for _, sha := range append([]string{f.SHA}, f.Commits...) {
+				if sha != "" {
+					out[commitKey(f.Forge, f.Repo, sha)] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// commitKey names a commit of a repo; repos compare case-insensitively, as
+// everywhere in scoring.
+func commitKey(forge, repo, sha string) string {
+	return forge + "\x00" + strings.ToLower(repo) + "\x00" + sha
+}
+
+// canonical returns the indexes of the facts in the order Score credits
+// them, without repeated IDs. The order is total (time, ID, delivery, then
+// the whole content), so that which copy of a repeated fact is kept (the
+// first in that order), and the order caps see facts in, never depend on
+// the order the facts came in. It sorts small pointer-free keys rather
+// than the facts, to stay in cache and out of the garbage collector's way
+// over a million facts.
+func canonical(facts []ledger.Fact) []int32 {
+	first := firstCopies(facts)
+	keys := make([]factKey, len(first))
+	for j, i := range first { // in input order, which is mostly time order: cheap to sort
+		keys[j] = keyOf(facts, i)
+	}
+	slices.SortFunc(keys, func(a, b factKey) int { return compareFacts(facts, a, b) })
+	for j, k := range keys {
+		first[j] = k.i
+	}
+	return first
+}
+
+// firstCopies returns, in input order, the index of one fact per ID: of
+// facts with the same ID, the first in canonical order. A fact without an
+// ID counts on its own.
+func firstCopies(facts []ledger.Fact) []int32 {
+	w := &winners{facts: facts, seed: maphash.MakeSeed(), hashes: make([]uint64, len(facts)),
+		byHash: make(map[uint64]int32, len(facts)), byID: map[string]int32{}}
+	for i := range facts {
+		w.add(int32(i))
+	}
+	out := make([]int32, 0, len(facts))
+	for i := range facts {
+		if w.won(int32(i)) {
+			out = append(out, int32(i))
+		}
+	}
+	return out
+}
+
+// winners holds, per ID, the index of the copy that counts. It is keyed by
+// a 64-bit hash of the ID, much cheaper than the ID itself over a million
+// facts; an ID whose hash another ID already holds (never seen in
+// practice) is keyed by itself.
+type winners struct {
+	facts  []ledger.Fact
+	seed   maphash.Seed // only finds copies; no output depends on it
+	hashes []uint64     // per fact
+	byHash map[uint64]int32
+	byID   map[string]int32
+}
+
+func (w *winners) add(i int32) {
+	id := w.facts[i].ID
+	if id == "" {
+		return
+	}
+	h := idHash(w.seed, id)
+	w.hashes[i] = h
+	held, ok := w.byHash[h]
+	switch {
+	case !ok:
+		w.byHash[h] = i
+	case w.facts[held].ID == id:
+		if earlier(w.facts, i, held) {
+			w.byHash[h] = i
+		}
+	default:
+		if other, ok := w.byID[id]; !ok || earlier(w.facts, i, other) {
+			w.byID[id] = i
+		}
+	}
+}
+
+func (w *winners) won(i int32) bool {
+	if w.facts[i].ID == "" || w.byHash[w.hashes[i]] == i {
+		return true
+	}
+	j, ok := w.byID[w.facts[i].ID]
+	return ok && j == i
+}
+
+// idHash is the hash firstCopies keys by; a variable so that a test can
+// make every hash collide.
+var idHash = maphash.String
+
+func earlier(facts []ledger.Fact, i, j int32) bool {
+	return compareFacts(facts, keyOf(facts, i), keyOf(facts, j)) < 0
+}
+
+func keyOf(facts []ledger.Fact, i int32) factKey {
+	return factKey{sec: facts[i].At.Unix(), nsec: int32(facts[i].At.Nanosecond()), i: i}
+}
+
+// factKey is a fact's place in time, with its index.
+type factKey struct {
+	sec  int64
+	nsec int32
+	i    int32
+}
+
+func compareFacts(facts []ledger.Fact, a, b factKey) int {
+	if c := cmp.Compare(a.sec, b.sec); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.nsec, b.nsec); c != 0 {
+		return c
+	}
+	fa, fb := &facts[a.i], &facts[b.i]
+	if c := strings.Compare(fa.ID, fb.ID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(fa.Delivery, fb.Delivery); c != 0 {
+		return c
+	}
+	ea, _ := json.Marshal(fa) // only for copies that differ past time, ID and delivery
+	eb, _ := json.Marshal(fb)
+	return bytes.Compare(ea, eb)
+}
+
+// scorer credits facts in canonical order, one open period at a time:
+// since facts come in time order, a period is complete once a later one
+// starts.
+type scorer struct {
+	set    *policies.Set
+	rates  *rates
+	people *resolver
+	cur    *tally
+	out    []PeriodResult
+}
+
+func (s *scorer) add(f *ledger.Fact) {
+	at := f.At.UTC()
+	if s.cur == nil || !s.cur.period.Contains(at) {
+		s.flush()
+		s.cur = newTally(PeriodOf(s.set.Scoring.Period, at))
+	}
+	total, parties := s.rates.credit(f), s.people.parties(f)
+	if len(parties) == 1 { // the common case, without split's allocation
+		s.cur.credit(parties[0], f.Kind, at, total, s.set.Scoring)
+		return
+	}
+	for i, part := range split(total, len(parties)) {
+		s.cur.credit(parties[i], f.Kind, at, part, s.set.Scoring)
+	}
+}
+
+func (s *scorer) flush() {
+	if s.cur != nil {
+		s.out = append(s.out, s.cur.result(s.set.Coops))
+		s.cur = nil
+	}
+}
+
+// tally accumulates one period.
+type tally struct {
+	period       Period
+	members      map[[2]string]*MemberCredit // member, co-op
+	unaffiliated map[[2]string]int64         // who, reason
+	excluded     map[[2]string]bool          // who, reason
+	used         map[[2]string]int64         // party key, kind → credit so far, for caps
+}
+
+func newTally(p Period) *tally {
+	return &tally{
+		period:       p,
+		members:      map[[2]string]*MemberCredit{},
+		unaffiliated: map[[2]string]int64{},
+		excluded:     map[[2]string]bool{},
+		used:         map[[2]string]int64{},
+	}
+}
+
+// credit books c milli-credits of kind, earned at at, to p.
+func (t *tally) credit(p *party, kind string, at time.Time, c int64, s *policies.Scoring) {
+	if p.excluded != "" {
+		t.excluded[[2]string{p.who, p.excluded}] = true
+		return
+	}
+	c = t.capped(p.key, kind, c, s)
+	coop, ok := "", false
+	if p.member != nil {
+		coop, ok = p.member.CoopAt(at)
+	}
+	if !ok {
+		t.unaffiliated[[2]string{p.who, p.unpaid}] += c
+		return
+	}
+	mc := p.last // most facts in a row are for the same co-op: skip the map
+	if mc == nil || p.lastIn != t || mc.Coop != coop {
+		key := [2]string{p.member.ID, coop}
+		if mc = t.members[key]; mc == nil {
+			mc = &MemberCredit{Member: p.member.ID, Coop: coop, ByKind: map[string]int64{}}
+			t.members[key] = mc
+		}
+		p.last, p.lastIn = mc, t
+	}
+	mc.Credits += c
+	mc.ByKind[kind] += c
+}
+
+// capped returns how much of c the cap of kind still lets the party with
+// this key earn in the period, and counts it.
+func (t *tally) capped(key, kind string, c int64, s *policies.Scoring) int64 {
+	limit, ok := s.Cap(kind)
+	if !ok || c <= 0 {
+		return c
+	}
+	k := [2]string{key, kind}
+	c = min(c, max(int64(limit)-t.used[k], 0))
+	t.used[k] += c
+	return c
+}
+
+// result turns the tally into its sorted, map-order-free PeriodResult.
+func (t *tally) result(c *policies.Coops) PeriodResult {
+	pr := PeriodResult{Period: t.period}
+	coops := map[string]int64{}
+	for _, co := range c.Coops {
+		coops[co.ID] = 0
+	}
+	for _, mc := range t.members {
+		pr.Members = append(pr.Members, *mc)
+		coops[mc.Coop] += mc.Credits
+	}
+	slices.SortFunc(pr.Members, func(a, b MemberCredit) int {
+		return byCredits(a.Credits, b.Credits, a.Member, b.Member, a.Coop, b.Coop)
+	})
+	for id, cr := range coops {
+		pr.Coops = append(pr.Coops, CoopCredit{Coop: id, Credits: cr})
+	}
+	slices.SortFunc(pr.Coops, func(a, b CoopCredit) int { return byCredits(a.Credits, b.Credits, a.Coop, b.Coop) })
+	for k, cr := range t.unaffiliated {
+		pr.Unaffiliated = append(pr.Unaffiliated, IdentityCredit{Who: k[0], Credits: cr, Reason: k[1]})
+	}
+	for k := range t.excluded {
+		pr.Excluded = append(pr.Excluded, IdentityCredit{Who: k[0], Reason: k[1]})
+	}
+	for _, l := range [][]IdentityCredit{pr.Unaffiliated, pr.Excluded} {
+		slices.SortFunc(l, func(a, b IdentityCredit) int {
+			return byCredits(a.Credits, b.Credits, a.Who, b.Who, a.Reason, b.Reason)
+		})
+	}
+	return pr
+}
+
+// byCredits orders by credits, most first, then by the keys given in pairs
+// (a's, b's), ascending.
+func byCredits(a, b int64, keys ...string) int {
+	if a != b {
+		if a > b {
+			return -1
+		}
+		return 1
+	}
+	for i := 0; i+1 < len(keys); i += 2 {
+		if c := strings.Compare(keys[i], keys[i+1]); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
