@@ -63,6 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	router := bot.NewRouter()
 	router.On(pols, forges.KindPush, forges.KindPullRequest)
+	router.On(&bot.Commands{Policies: pols}, forges.KindComment)
 	router.On(&bot.Facts{Clients: clients}, forges.KindPullRequest, forges.KindReview, forges.KindIssue,
 		forges.KindComment, forges.KindPush, forges.KindRelease)
 	worker := bot.NewWorker(st, parsers, router, metrics, log)
