@@ -29,6 +29,13 @@ type fakeForge struct {
 	files    map[string][]byte // "SHA:path" → content
 	head     string            // what ResolveRef answers
 	statuses map[string][]forges.Status
+
+	// What the list methods answer, a page per element.
+	pulls    [][]forges.PullRequest
+	reviews  map[int64][]forges.Review
+	issues   [][]forges.Issue
+	releases [][]forges.Release
+	pages    []string // the list calls made, "pulls 1" …
 }
 
 func newFakeForge() *fakeForge {
@@ -146,6 +153,37 @@ func (f *fakeForge) SetStatus(_ context.Context, _ forges.RepoRef, sha string, s
 }
 func (f *fakeForge) PullCommits(context.Context, forges.RepoRef, int64) ([]forges.Commit, error) {
 	return nil, f.call("PullCommits")
+}
+
+// page answers page p of pages, and the next page number.
+func page[T any](f *fakeForge, name string, pages [][]T, p int) ([]T, int, error) {
+	if err := f.call(name); err != nil {
+		return nil, 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pages = append(f.pages, fmt.Sprint(name, " ", p))
+	if p < 1 || p > len(pages) {
+		return nil, 0, nil
+	}
+	next := p + 1
+	if next > len(pages) {
+		next = 0
+	}
+	return pages[p-1], next, nil
+}
+
+func (f *fakeForge) ListClosedPulls(_ context.Context, _ forges.RepoRef, p int) ([]forges.PullRequest, int, error) {
+	return page(f, "pulls", f.pulls, p)
+}
+func (f *fakeForge) ListReviews(_ context.Context, _ forges.RepoRef, n int64) ([]forges.Review, error) {
+	return f.reviews[n], f.call("ListReviews")
+}
+func (f *fakeForge) ListIssues(_ context.Context, _ forges.RepoRef, p int) ([]forges.Issue, int, error) {
+	return page(f, "issues", f.issues, p)
+}
+func (f *fakeForge) ListReleases(_ context.Context, _ forges.RepoRef, p int) ([]forges.Release, int, error) {
+	return page(f, "releases", f.releases, p)
 }
 func (f *fakeForge) Connect(context.Context, forges.RepoRef, string, string) (*forges.ConnectResult, error) {
 	return &forges.ConnectResult{Action: forges.ConnectUnchanged}, f.call("Connect")

@@ -49,6 +49,21 @@ type Client interface {
 	// PullCommits returns a pull request's commits, following pagination (for
 	// Co-authored-by trailers).
 	PullCommits(ctx context.Context, repo RepoRef, number int64) ([]Commit, error)
+	// ListClosedPulls returns one page (from 1) of the repository's closed
+	// pull requests, oldest first, merged or not, and the next page (0 after
+	// the last). For `accord backfill`.
+	ListClosedPulls(ctx context.Context, repo RepoRef, page int) ([]PullRequest, int, error)
+	// ListReviews returns every submitted review of a pull request, oldest
+	// first (pending reviews are left out).
+	ListReviews(ctx context.Context, repo RepoRef, number int64) ([]Review, error)
+	// ListIssues returns one page of the repository's issues, open and
+	// closed, without pull requests, and the next page. The order is the
+	// forge's (GitHub: oldest first; Gitea cannot sort: newest first); a
+	// page may be empty while more follow.
+	ListIssues(ctx context.Context, repo RepoRef, page int) ([]Issue, int, error)
+	// ListReleases returns one page of the repository's releases, drafts
+	// left out, and the next page (newest first, as both forges list them).
+	ListReleases(ctx context.Context, repo RepoRef, page int) ([]Release, int, error)
 	// Connect makes the repository send its webhooks to hookURL signed with
 	// secret: on Gitea and Forgejo (and GitHub with a token) it creates the
 	// repository's webhook, or updates one that points at hookURL but differs,

@@ -105,14 +105,15 @@ type User struct {
 // Issue is an issue, or the issue side of a pull request (Gitea and GitHub
 // both deliver comments on pull requests as comments on issues).
 type Issue struct {
-	Number   int64     `json:"number"`
-	Title    string    `json:"title"`
-	Author   User      `json:"author"`
-	State    string    `json:"state"` // "open" or "closed"
-	Labels   []string  `json:"labels"`
-	IsPull   bool      `json:"is_pull,omitempty"`
-	URL      string    `json:"url,omitempty"` // the web page
-	ClosedAt time.Time `json:"closed_at,omitzero"`
+	Number    int64     `json:"number"`
+	Title     string    `json:"title"`
+	Author    User      `json:"author"`
+	State     string    `json:"state"` // "open" or "closed"
+	Labels    []string  `json:"labels"`
+	IsPull    bool      `json:"is_pull,omitempty"`
+	URL       string    `json:"url,omitempty"` // the web page
+	ClosedAt  time.Time `json:"closed_at,omitzero"`
+	CreatedAt time.Time `json:"created_at,omitzero"` // set by the API clients; webhooks give it as the event's time
 }
 
 // PullRequest is a pull request.
@@ -184,13 +185,14 @@ type Commit struct {
 
 // Release is a release.
 type Release struct {
-	ID         int64  `json:"id"`
-	Tag        string `json:"tag"`
-	Name       string `json:"name"`
-	Author     User   `json:"author"`
-	Draft      bool   `json:"draft,omitempty"`
-	Prerelease bool   `json:"prerelease,omitempty"`
-	URL        string `json:"url,omitempty"`
+	ID          int64     `json:"id"`
+	Tag         string    `json:"tag"`
+	Name        string    `json:"name"`
+	Author      User      `json:"author"`
+	Draft       bool      `json:"draft,omitempty"`
+	Prerelease  bool      `json:"prerelease,omitempty"`
+	URL         string    `json:"url,omitempty"`
+	PublishedAt time.Time `json:"published_at,omitzero"` // set by the API clients; webhooks give it as the event's time
 }
 
 // Installation is a GitHub App installation and, for repository changes, the

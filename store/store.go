@@ -90,6 +90,16 @@ CREATE TABLE IF NOT EXISTS policy_versions (
 	loaded_at INTEGER NOT NULL,
 	UNIQUE (source, version)
 );
+-- Where each repository's backfill is, so that it resumes there.
+CREATE TABLE IF NOT EXISTS backfill (
+	forge TEXT NOT NULL,
+	repo  TEXT NOT NULL,
+	phase TEXT NOT NULL, -- pulls, issues, releases, done
+	page  INTEGER NOT NULL,
+	since INTEGER NOT NULL,
+	facts INTEGER NOT NULL,
+	PRIMARY KEY (forge, repo)
+);
 CREATE TABLE IF NOT EXISTS events (
 	delivery INTEGER PRIMARY KEY REFERENCES deliveries (id),
 	forge    TEXT NOT NULL,

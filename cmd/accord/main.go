@@ -38,6 +38,7 @@ var commands = []command{
 	{"policy", "check the policy files ('check [DIR]'), print their JSON Schemas ('schema NAME'), compare two versions ('diff OLD NEW')", runPolicy},
 	{"score", "credits per co-op or member per period, from the ledger", runScore},
 	{"payout", "split a budget between co-ops in proportion to a period's credits (CSV)", runPayout},
+	{"backfill", "record the facts of a repository's past (merged PRs, reviews, issues, releases) through the forge's API", runBackfill},
 	{"ledger", "check the ledger's hash chain ('verify [--file X.jsonl]') or export it ('export --format jsonl')", runLedger},
 	{"outbox", "list the effects on forges (comments, labels, statuses); 'retry ID' queues one again", runOutbox},
 	{"connect", "make a repository send its webhooks here (Gitea/Forgejo), or say how (GitHub App)", runConnect},

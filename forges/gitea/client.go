@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -178,10 +179,8 @@ func (k *call) noteRateLimit(h http.Header) {
 	}
 }
 
-// pages collects a paginated list: page 1, 2, … until a page comes back
-// short or the answer's Link header names no next page. Both are needed:
-// Gitea ignores page and limit on some endpoints (issue comments) and sends
-// everything with no Link, so a long first page must still end the loop.
+// pages collects a paginated list: page 1, 2, … until nextPage says the
+// last has come.
 func pages[T any](k *call, list func(sdk.ListOptions) ([]T, *sdk.Response, error)) ([]T, error) {
 	var all []T
 	page := 1
@@ -191,11 +190,46 @@ func pages[T any](k *call, list func(sdk.ListOptions) ([]T, *sdk.Response, error
 			return nil, err
 		}
 		all = append(all, items...)
-		if len(items) < pageSize || resp.NextPage <= page {
+		if page = nextPage(resp, page, len(items), len(all)); page == 0 {
 			return all, nil
 		}
-		page = resp.NextPage
 	}
+}
+
+// onePage asks for one page (from 1; less is 1) of a list and says which
+// page comes next, 0 after the last, as pages decides.
+func onePage[T any](k *call, page int, list func(sdk.ListOptions) ([]T, *sdk.Response, error)) ([]T, int, error) {
+	page = max(page, 1)
+	items, resp, err := list(sdk.ListOptions{Page: page, PageSize: pageSize})
+	if err := k.check(resp, err); err != nil {
+		return nil, 0, err
+	}
+	return items, nextPage(resp, page, len(items), (page-1)*pageSize+len(items)), nil
+}
+
+// nextPage is the page after page, which held n items, or 0 when it was
+// the last; seen is how many items pages up to this one held. A short page
+// is the last. A full one is followed by the page its Link header names
+// next, and is the last when the Link names none: Gitea ignores page and
+// limit on some endpoints (issue comments) and sends everything with no
+// Link, so a long first page must still end the list. Some endpoints (a
+// pull request's reviews) paginate but send no Link at all, only
+// X-Total-Count: there a full page is followed by page+1 while the total is
+// more than seen, which also ends an unpaginated answer holding everything.
+func nextPage(resp *sdk.Response, page, n, seen int) int {
+	if n < pageSize {
+		return 0
+	}
+	if resp.NextPage > page {
+		return resp.NextPage
+	}
+	if resp.Response == nil || resp.Header.Get("Link") != "" {
+		return 0
+	}
+	if total, err := strconv.Atoi(resp.Header.Get("X-Total-Count")); err == nil && total > seen {
+		return page + 1
+	}
+	return 0
 }
 
 // CreateComment posts a comment on an issue or pull request.
@@ -519,6 +553,117 @@ func (c *Client) PullCommits(ctx context.Context, repo forges.RepoRef, number in
 	return out, nil
 }
 
+// ListClosedPulls returns one page of the repository's closed pull
+// requests, merged or not, oldest (created) first.
+func (c *Client) ListClosedPulls(ctx context.Context, repo forges.RepoRef, page int) (_ []forges.PullRequest, _ int, err error) {
+	k := c.begin(ctx, "ListClosedPulls")
+	defer k.done(&err)
+	prs, next, err := onePage(k, page, func(lo sdk.ListOptions) ([]*sdk.PullRequest, *sdk.Response, error) {
+		opt := sdk.ListPullRequestsOptions{ListOptions: lo, State: sdk.StateClosed, Sort: "oldest"}
+		return k.api.ListRepoPullRequests(repo.Owner, repo.Name, opt)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]forges.PullRequest, 0, len(prs))
+	for _, p := range prs {
+		if p != nil {
+			out = append(out, toAPIPull(p))
+		}
+	}
+	return out, next, nil
+}
+
+// reviewStates maps the review states Accord counts to its own; the others
+// (PENDING, not submitted yet, and REQUEST_REVIEW, a review asked of
+// someone) are left out.
+var reviewStates = map[sdk.ReviewStateType]string{
+	sdk.ReviewStateApproved:       forges.ReviewApproved,
+	sdk.ReviewStateRequestChanges: forges.ReviewChangesRequested,
+	sdk.ReviewStateComment:        forges.ReviewCommented,
+}
+
+// ListReviews returns a pull request's submitted reviews, dismissed ones
+// left out, in the order they were submitted.
+func (c *Client) ListReviews(ctx context.Context, repo forges.RepoRef, number int64) (_ []forges.Review, err error) {
+	k := c.begin(ctx, "ListReviews")
+	defer k.done(&err)
+	rs, err := pages(k, func(lo sdk.ListOptions) ([]*sdk.PullReview, *sdk.Response, error) {
+		return k.api.ListPullReviews(repo.Owner, repo.Name, number, sdk.ListPullReviewsOptions{ListOptions: lo})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]forges.Review, 0, len(rs))
+	for _, r := range rs {
+		state, ok := "", false
+		if r != nil && !r.Dismissed {
+			state, ok = reviewStates[r.State]
+		}
+		if !ok {
+			continue
+		}
+		out = append(out, forges.Review{
+			ID:          r.ID,
+			State:       state,
+			Body:        r.Body,
+			Author:      toAPIUser(r.Reviewer),
+			SubmittedAt: known(r.Submitted),
+			CommitSHA:   r.CommitID,
+		})
+	}
+	// Gitea lists reviews as it made them, and a review made pending is
+	// submitted later: by submission time is the order they counted in.
+	slices.SortStableFunc(out, func(a, b forges.Review) int { return a.SubmittedAt.Compare(b.SubmittedAt) })
+	return out, nil
+}
+
+// ListIssues returns one page of the repository's issues, open and closed,
+// without pull requests. Gitea's issue list cannot be sorted: it comes
+// newest (created) first, and so does each page here; the caller orders
+// them.
+func (c *Client) ListIssues(ctx context.Context, repo forges.RepoRef, page int) (_ []forges.Issue, _ int, err error) {
+	k := c.begin(ctx, "ListIssues")
+	defer k.done(&err)
+	is, next, err := onePage(k, page, func(lo sdk.ListOptions) ([]*sdk.Issue, *sdk.Response, error) {
+		opt := sdk.ListIssueOption{ListOptions: lo, State: sdk.StateAll, Type: sdk.IssueTypeIssue}
+		return k.api.ListRepoIssues(repo.Owner, repo.Name, opt)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]forges.Issue, 0, len(is))
+	for _, i := range is {
+		// type=issues leaves pull requests out already; an older server
+		// that ignores it would send them, marked.
+		if i != nil && i.PullRequest == nil {
+			out = append(out, toAPIIssue(i))
+		}
+	}
+	return out, next, nil
+}
+
+// ListReleases returns one page of the repository's releases, newest first
+// as Gitea lists them, drafts left out. A token with write access sees
+// drafts listed, and they still count towards the page being full.
+func (c *Client) ListReleases(ctx context.Context, repo forges.RepoRef, page int) (_ []forges.Release, _ int, err error) {
+	k := c.begin(ctx, "ListReleases")
+	defer k.done(&err)
+	rs, next, err := onePage(k, page, func(lo sdk.ListOptions) ([]*sdk.Release, *sdk.Response, error) {
+		return k.api.ListReleases(repo.Owner, repo.Name, sdk.ListReleasesOptions{ListOptions: lo})
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]forges.Release, 0, len(rs))
+	for _, r := range rs {
+		if r != nil && !r.IsDraft {
+			out = append(out, toAPIRelease(r))
+		}
+	}
+	return out, next, nil
+}
+
 // Connect creates the repository's webhook to hookURL, or updates the one
 // already pointing there when it is inactive, does not post JSON, or lacks
 // an event Accord needs. Gitea never returns a hook's secret, so a secret
@@ -709,4 +854,98 @@ func toAPICommit(c *sdk.Commit) forges.Commit {
 		out.AuthorLogin = c.Author.UserName
 	}
 	return out
+}
+
+// known is t in UTC, or the zero time when Gitea did not know it: it sends
+// a timestamp it never set as the Unix epoch (a user's last_login, a
+// repository's archived_at).
+func known(t time.Time) time.Time {
+	if t.IsZero() || t.Unix() == 0 {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// knownPtr is known for a time Gitea may send as null.
+func knownPtr(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return known(*t)
+}
+
+// apiLabelNames is the labels' names, never nil.
+func apiLabelNames(ls []*sdk.Label) []string {
+	out := make([]string, 0, len(ls))
+	for _, l := range ls {
+		if l != nil {
+			out = append(out, l.Name)
+		}
+	}
+	return out
+}
+
+func toAPIPull(p *sdk.PullRequest) forges.PullRequest {
+	out := forges.PullRequest{
+		Number:   p.Index,
+		Title:    p.Title,
+		Author:   toAPIUser(p.Poster),
+		State:    string(p.State),
+		Merged:   p.HasMerged,
+		MergedAt: knownPtr(p.Merged),
+		Labels:   apiLabelNames(p.Labels),
+		URL:      p.HTMLURL,
+	}
+	if p.MergedBy != nil {
+		u := toAPIUser(p.MergedBy)
+		out.MergedBy = &u
+	}
+	if p.MergedCommitID != nil {
+		out.MergeCommitSHA = *p.MergedCommitID
+	}
+	if p.Head != nil {
+		out.HeadSHA, out.HeadRef = p.Head.Sha, p.Head.Ref
+	}
+	if p.Base != nil {
+		out.BaseRef = p.Base.Ref
+	}
+	if p.Additions != nil {
+		out.Additions = *p.Additions
+	}
+	if p.Deletions != nil {
+		out.Deletions = *p.Deletions
+	}
+	return out
+}
+
+func toAPIIssue(i *sdk.Issue) forges.Issue {
+	return forges.Issue{
+		Number:    i.Index,
+		Title:     i.Title,
+		Author:    toAPIUser(i.Poster),
+		State:     string(i.State),
+		Labels:    apiLabelNames(i.Labels),
+		URL:       i.HTMLURL,
+		ClosedAt:  knownPtr(i.Closed),
+		CreatedAt: known(i.Created),
+	}
+}
+
+// toAPIRelease takes the publication time, or the creation time where
+// there is none (Gitea gives both as the creation time).
+func toAPIRelease(r *sdk.Release) forges.Release {
+	published := known(r.PublishedAt)
+	if published.IsZero() {
+		published = known(r.CreatedAt)
+	}
+	return forges.Release{
+		ID:          r.ID,
+		Tag:         r.TagName,
+		Name:        r.Title,
+		Author:      toAPIUser(r.Publisher),
+		Draft:       r.IsDraft,
+		Prerelease:  r.IsPrerelease,
+		URL:         r.HTMLURL,
+		PublishedAt: published,
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -758,6 +759,387 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// wantToken checks a request carried the client's token in Gitea's scheme.
+func wantToken(t *testing.T, r fixtures.Request) {
+	t.Helper()
+	if got := r.Header.Get("Authorization"); got != "token "+apiToken {
+		t.Errorf("%s %s: Authorization %q", r.Method, r.Path, got)
+	}
+}
+
+func TestListClosedPulls(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("list-closed-pulls")
+	got, next, err := a.client.ListClosedPulls(context.Background(), commons, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons/pulls?limit=50&page=1&sort=oldest&state=closed")
+	wantToken(t, a.only(t))
+	mergedBy := alice
+	want := []forges.PullRequest{{
+		Number:         2,
+		Title:          "Add hello doc",
+		Author:         bob,
+		State:          "closed",
+		Merged:         true,
+		MergedAt:       mustTime(t, "2026-11-24T02:40:53Z"),
+		MergedBy:       &mergedBy,
+		MergeCommitSHA: "09bb9b2aabc285943a79c0f483e36fc42817d5c8",
+		HeadSHA:        headSHA,
+		HeadRef:        "feature-hello",
+		BaseRef:        "main",
+		Labels:         []string{},
+		Additions:      1,
+		URL:            pullURL,
+	}, {
+		Number:    3,
+		Title:     "Switch the docs to AsciiDoc",
+		Author:    carol,
+		State:     "closed",
+		HeadSHA:   "7d3e5a1f0b9c8e2d4a6b1c3e5f7a9b0d2c4e6f81",
+		HeadRef:   "asciidoc",
+		BaseRef:   "main",
+		Labels:    []string{"vote/open"},
+		Additions: 12,
+		Deletions: 3,
+		URL:       "http://127.0.0.1:3000/federation/commons/pulls/3",
+	}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	if next != 0 {
+		t.Errorf("next page %d, want 0", next)
+	}
+	a.wantOK(t, "ListClosedPulls")
+}
+
+// Page 0 (or less) asks for page 1.
+func TestListClosedPullsPageZero(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("list-closed-pulls")
+	got, next, err := a.client.ListClosedPulls(context.Background(), commons, 0)
+	if err != nil || len(got) != 2 || next != 0 {
+		t.Fatalf("got %d pulls, next %d, %v", len(got), next, err)
+	}
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons/pulls?limit=50&page=1&sort=oldest&state=closed")
+}
+
+// 53 closed pull requests: a full page of 50 says page 2 comes next; page
+// 2 holds 3 and is the last.
+func TestListClosedPullsTwoPages(t *testing.T) {
+	a := newAPITest(t, nil)
+	items := a.srv.Items("list-closed-pulls")
+	for i := range 51 {
+		items = append(items, reshape(t, items[1], map[string]any{"id": 100 + i, "number": 100 + i}))
+	}
+	a.srv.Paged("GET", "/api/v1/repos/federation/commons/pulls", items).Query =
+		url.Values{"state": {"closed"}, "sort": {"oldest"}, "limit": {"50"}}
+	first, next, err := a.client.ListClosedPulls(context.Background(), commons, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 50 || next != 2 || first[0].Number != 2 || first[49].Number != 147 {
+		t.Fatalf("page 1: %d pulls, next %d", len(first), next)
+	}
+	second, next, err := a.client.ListClosedPulls(context.Background(), commons, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second) != 3 || next != 0 || second[2].Number != 150 {
+		t.Fatalf("page 2: %d pulls, next %d", len(second), next)
+	}
+	a.wantCalls(t,
+		"GET /api/v1/repos/federation/commons/pulls?limit=50&page=1&sort=oldest&state=closed",
+		"GET /api/v1/repos/federation/commons/pulls?limit=50&page=2&sort=oldest&state=closed")
+}
+
+// Review requests are not reviews: the submitted ones come back.
+func TestListReviews(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("list-reviews")
+	got, err := a.client.ListReviews(context.Background(), commons, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons/pulls/2/reviews?limit=50&page=1")
+	wantToken(t, a.only(t))
+	want := []forges.Review{
+		{ID: 2, State: forges.ReviewApproved, Body: "ship it", Author: alice, SubmittedAt: mustTime(t, "2026-11-24T02:40:52Z"), CommitSHA: headSHA},
+		{ID: 4, State: forges.ReviewChangesRequested, Body: "one nit", Author: carol, SubmittedAt: mustTime(t, "2026-11-24T02:40:52Z"), CommitSHA: headSHA},
+		{ID: 5, State: forges.ReviewCommented, Body: "fine by me now", Author: carol, SubmittedAt: mustTime(t, "2026-11-24T02:40:53Z"), CommitSHA: headSHA},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	a.wantOK(t, "ListReviews")
+}
+
+// Pending, dismissed and unknown reviews are left out, and the rest come in
+// the order they were submitted, not made.
+func TestListReviewsFilteredAndOrdered(t *testing.T) {
+	a := newAPITest(t, nil)
+	items := a.srv.Items("list-reviews")
+	items = append([]json.RawMessage{
+		// made first, left pending, submitted last
+		reshape(t, items[4], map[string]any{"id": 6, "body": "late", "submitted_at": "2026-11-24T02:41:00Z"}),
+	}, items...)
+	items = append(items,
+		reshape(t, items[2], map[string]any{"id": 7, "state": "PENDING", "body": "draft"}),
+		reshape(t, items[2], map[string]any{"id": 8, "dismissed": true}),
+		reshape(t, items[2], map[string]any{"id": 9, "state": ""}),
+	)
+	a.srv.Paged("GET", "/api/v1/repos/federation/commons/pulls/2/reviews", items).NoLink = true
+	got, err := a.client.ListReviews(context.Background(), commons, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, r := range got {
+		ids = append(ids, r.ID)
+	}
+	if !reflect.DeepEqual(ids, []int64{2, 4, 5, 6}) {
+		t.Errorf("review ids %v, want [2 4 5 6]", ids)
+	}
+}
+
+// Gitea pages a pull request's reviews with X-Total-Count and no Link: a
+// full page is followed by the next while the total says there is more.
+func TestListReviewsTwoPages(t *testing.T) {
+	a := newAPITest(t, nil)
+	items := a.srv.Items("list-reviews")
+	for i := range 48 {
+		items = append(items, reshape(t, items[1], map[string]any{"id": 100 + i}))
+	}
+	a.srv.Paged("GET", "/api/v1/repos/federation/commons/pulls/2/reviews", items).NoLink = true
+	got, err := a.client.ListReviews(context.Background(), commons, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t,
+		"GET /api/v1/repos/federation/commons/pulls/2/reviews?limit=50&page=1",
+		"GET /api/v1/repos/federation/commons/pulls/2/reviews?limit=50&page=2")
+	// The copies were submitted with the approval, before the last comment.
+	if len(got) != 51 || got[0].ID != 2 || got[49].ID != 147 || got[50].ID != 5 {
+		t.Fatalf("got %d reviews, first %+v, last %+v", len(got), got[0], got[len(got)-1])
+	}
+}
+
+// A full page holding everything the total counts is the last.
+func TestListReviewsFullPageIsAll(t *testing.T) {
+	a := newAPITest(t, nil)
+	items := a.srv.Items("list-reviews")
+	for i := range 45 {
+		items = append(items, reshape(t, items[1], map[string]any{"id": 100 + i}))
+	}
+	a.srv.Paged("GET", "/api/v1/repos/federation/commons/pulls/2/reviews", items).NoLink = true
+	got, err := a.client.ListReviews(context.Background(), commons, 2)
+	if err != nil || len(got) != 48 {
+		t.Fatalf("got %d reviews, %v", len(got), err)
+	}
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons/pulls/2/reviews?limit=50&page=1")
+}
+
+func TestListIssues(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("list-issues")
+	got, next, err := a.client.ListIssues(context.Background(), commons, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons/issues?limit=50&page=1&state=all&type=issues")
+	wantToken(t, a.only(t))
+	want := []forges.Issue{{
+		Number:    4,
+		Title:     "Budget for the shared runner",
+		Author:    carol,
+		State:     "open",
+		Labels:    []string{"vote/open"},
+		URL:       "http://127.0.0.1:3000/federation/commons/issues/4",
+		CreatedAt: mustTime(t, "2026-11-24T02:41:40Z"),
+	}, {
+		Number:    1,
+		Title:     "Adopt the shared hosting proposal",
+		Author:    alice,
+		State:     "closed",
+		Labels:    []string{},
+		URL:       "http://127.0.0.1:3000/federation/commons/issues/1",
+		ClosedAt:  mustTime(t, "2026-11-24T02:40:54Z"),
+		CreatedAt: mustTime(t, "2026-11-24T02:40:50Z"),
+	}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	if next != 0 {
+		t.Errorf("next page %d, want 0", next)
+	}
+	a.wantOK(t, "ListIssues")
+}
+
+// Two pages; a pull request among the items (a server ignoring type=issues)
+// is left out, and still counts towards a full page.
+func TestListIssuesTwoPages(t *testing.T) {
+	a := newAPITest(t, nil)
+	items := a.srv.Items("list-issues")
+	for i := range 51 {
+		items = append(items, reshape(t, items[1], map[string]any{"id": 100 + i, "number": 100 + i}))
+	}
+	items[10] = reshape(t, items[10], map[string]any{"pull_request": map[string]any{"merged": false, "merged_at": nil}})
+	items[52] = reshape(t, items[52], map[string]any{"pull_request": map[string]any{"merged": true, "merged_at": "2026-11-24T02:40:53Z"}})
+	a.srv.Paged("GET", "/api/v1/repos/federation/commons/issues", items).Query =
+		url.Values{"state": {"all"}, "type": {"issues"}}
+	first, next, err := a.client.ListIssues(context.Background(), commons, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 49 || next != 2 || first[0].Number != 4 {
+		t.Fatalf("page 1: %d issues, next %d", len(first), next)
+	}
+	second, next, err := a.client.ListIssues(context.Background(), commons, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second) != 2 || next != 0 || second[1].Number != 149 {
+		t.Fatalf("page 2: %+v, next %d", second, next)
+	}
+	for _, is := range append(first, second...) {
+		if is.IsPull || is.Number == 108 || is.Number == 150 {
+			t.Errorf("pull request listed: %+v", is)
+		}
+	}
+	a.wantCalls(t,
+		"GET /api/v1/repos/federation/commons/issues?limit=50&page=1&state=all&type=issues",
+		"GET /api/v1/repos/federation/commons/issues?limit=50&page=2&state=all&type=issues")
+}
+
+func TestListReleases(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("list-releases")
+	got, next, err := a.client.ListReleases(context.Background(), commons, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons/releases?limit=50&page=1")
+	wantToken(t, a.only(t))
+	want := []forges.Release{{
+		ID:          2,
+		Tag:         "v0.2.0-rc.1",
+		Name:        "Second, candidate",
+		Author:      bob,
+		Prerelease:  true,
+		URL:         "http://127.0.0.1:3000/federation/commons/releases/tag/v0.2.0-rc.1",
+		PublishedAt: mustTime(t, "2026-11-24T02:42:00Z"),
+	}, {
+		ID:          1,
+		Tag:         "v0.1.0",
+		Name:        "First",
+		Author:      alice,
+		URL:         "http://127.0.0.1:3000/federation/commons/releases/tag/v0.1.0",
+		PublishedAt: mustTime(t, "2026-11-24T02:40:54Z"),
+	}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	if next != 0 {
+		t.Errorf("next page %d, want 0", next)
+	}
+	a.wantOK(t, "ListReleases")
+}
+
+// No publication time (null, or the epoch Gitea sends for an unset one):
+// the creation time.
+func TestListReleasesPublishedFallback(t *testing.T) {
+	a := newAPITest(t, nil)
+	items := a.srv.Items("list-releases")
+	items = []json.RawMessage{
+		reshape(t, items[2], map[string]any{"published_at": nil}),
+		reshape(t, items[2], map[string]any{"id": 4, "published_at": "1970-01-01T00:00:00Z"}),
+	}
+	a.srv.Paged("GET", "/api/v1/repos/federation/commons/releases", items)
+	got, _, err := a.client.ListReleases(context.Background(), commons, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range got {
+		if !r.PublishedAt.Equal(mustTime(t, "2026-11-24T02:40:54Z")) {
+			t.Errorf("release %d published %v", r.ID, r.PublishedAt)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("got %d releases", len(got))
+	}
+}
+
+// The draft on page 1 is left out but counts towards the page being full.
+func TestListReleasesTwoPages(t *testing.T) {
+	a := newAPITest(t, nil)
+	items := a.srv.Items("list-releases")
+	for i := range 50 {
+		items = append(items, reshape(t, items[2], map[string]any{"id": 100 + i, "tag_name": fmt.Sprintf("v0.0.%d", i)}))
+	}
+	a.srv.Paged("GET", "/api/v1/repos/federation/commons/releases", items)
+	first, next, err := a.client.ListReleases(context.Background(), commons, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 49 || next != 2 || first[0].Tag != "v0.2.0-rc.1" {
+		t.Fatalf("page 1: %d releases, next %d", len(first), next)
+	}
+	second, next, err := a.client.ListReleases(context.Background(), commons, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second) != 3 || next != 0 || second[2].Tag != "v0.0.49" {
+		t.Fatalf("page 2: %d releases, next %d", len(second), next)
+	}
+	a.wantCalls(t,
+		"GET /api/v1/repos/federation/commons/releases?limit=50&page=1",
+		"GET /api/v1/repos/federation/commons/releases?limit=50&page=2")
+}
+
+// A missing repository or pull request is ErrNotFound from every list.
+func TestListsNotFound(t *testing.T) {
+	ctx := context.Background()
+	for op, c := range map[string]struct {
+		path string
+		call func(*gitea.Client) error
+	}{
+		"ListClosedPulls": {"/api/v1/repos/federation/commons/pulls", func(c *gitea.Client) error {
+			_, _, err := c.ListClosedPulls(ctx, commons, 1)
+			return err
+		}},
+		"ListReviews": {"/api/v1/repos/federation/commons/pulls/999999/reviews", func(c *gitea.Client) error {
+			_, err := c.ListReviews(ctx, commons, 999999)
+			return err
+		}},
+		"ListIssues": {"/api/v1/repos/federation/commons/issues", func(c *gitea.Client) error {
+			_, _, err := c.ListIssues(ctx, commons, 1)
+			return err
+		}},
+		"ListReleases": {"/api/v1/repos/federation/commons/releases", func(c *gitea.Client) error {
+			_, _, err := c.ListReleases(ctx, commons, 1)
+			return err
+		}},
+	} {
+		a := newAPITest(t, nil)
+		a.srv.Handle("GET", c.path, a.srv.Load("get-issue-404").Response)
+		err := c.call(a.client)
+		if !errors.Is(err, forges.ErrNotFound) {
+			t.Errorf("%s: want ErrNotFound, got %v", op, err)
+			continue
+		}
+		if ae := apiError(t, err, op); ae.Status != 404 || ae.Temporary() {
+			t.Errorf("%s: got %+v", op, ae)
+		}
+		if got := a.obs.last(t); got != (observedCall{"codeberg", op, "not_found"}) {
+			t.Errorf("%s: observer %+v", op, got)
+		}
+		if n := len(a.sent()); n != 1 {
+			t.Errorf("%s: %d requests", op, n)
+		}
+	}
+}
+
 const hookURL = "https://accord.example/hooks/gitea"
 
 // recordedHookURL is where the recorded Gitea's one hook points.
@@ -978,6 +1360,10 @@ func everyMethod(c *gitea.Client) map[string]error {
 	_, errs["Permission"] = c.Permission(ctx, commons, "bob")
 	errs["SetStatus"] = c.SetStatus(ctx, commons, "50176b13984d7342f8a952c99a3f27a766ed5e80", forges.Status{State: forges.StatusPending, Context: "accord/vote"})
 	_, errs["PullCommits"] = c.PullCommits(ctx, commons, 2)
+	_, _, errs["ListClosedPulls"] = c.ListClosedPulls(ctx, commons, 1)
+	_, errs["ListReviews"] = c.ListReviews(ctx, commons, 2)
+	_, _, errs["ListIssues"] = c.ListIssues(ctx, commons, 1)
+	_, _, errs["ListReleases"] = c.ListReleases(ctx, commons, 1)
 	_, errs["Connect"] = c.Connect(ctx, commons, hookURL, "hook-secret")
 	_, errs["Check"] = c.Check(ctx)
 	return errs
@@ -1012,8 +1398,8 @@ func TestTokenNeverInErrors(t *testing.T) {
 				t.Errorf("%d: %s: token in %q", resp.Status, op, err.Error())
 			}
 		}
-		if len(a.obs.calls) != 15 {
-			t.Errorf("%d: %d calls reported, want 15", resp.Status, len(a.obs.calls))
+		if len(a.obs.calls) != 19 {
+			t.Errorf("%d: %d calls reported, want 19", resp.Status, len(a.obs.calls))
 		}
 		for _, c := range a.obs.calls {
 			if strings.Contains(c.forge+c.op+c.outcome, apiToken) {

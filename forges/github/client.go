@@ -701,6 +701,154 @@ func (c *Client) PullCommits(ctx context.Context, repo forges.RepoRef, number in
 	return out, nil
 }
 
+// listPage is the page size of the list requests: 100, GitHub's most.
+const listPage = 100
+
+// nextPage is the page after page that resp's Link names, or 0 after the
+// last (and for a Link that would loop).
+func nextPage(resp *gh.Response, page int) int {
+	if resp == nil || resp.NextPage <= page {
+		return 0
+	}
+	return resp.NextPage
+}
+
+// onePage makes one request of a paginated list and says the next page.
+func onePage[T any](c *Client, op string, page int, list func(page int) ([]T, *gh.Response, error)) ([]T, int, error) {
+	next := 0
+	items, err := get(c, op, func() ([]T, *gh.Response, error) {
+		items, resp, err := list(page)
+		next = nextPage(resp, page)
+		return items, resp, err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return items, next, nil
+}
+
+// ListClosedPulls returns one page of the closed pull requests, oldest
+// first. The list endpoint does not send "merged": a pull request with a
+// merged_at is merged.
+func (c *Client) ListClosedPulls(ctx context.Context, repo forges.RepoRef, page int) ([]forges.PullRequest, int, error) {
+	const op = "ListClosedPulls"
+	page = max(page, 1)
+	api, err := c.repoClient(ctx, op, repo)
+	if err != nil {
+		return nil, 0, err
+	}
+	prs, next, err := onePage(c, op, page, func(page int) ([]*gh.PullRequest, *gh.Response, error) {
+		opts := &gh.PullRequestListOptions{
+			State:       "closed",
+			Sort:        "created",
+			Direction:   "asc",
+			ListOptions: gh.ListOptions{Page: page, PerPage: listPage},
+		}
+		return api.PullRequests.List(ctx, repo.Owner, repo.Name, opts)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]forges.PullRequest, 0, len(prs))
+	for _, p := range prs {
+		p.Merged = gh.Bool(p.MergedAt != nil)
+		out = append(out, *pull(p))
+	}
+	return out, next, nil
+}
+
+// ListReviews returns a pull request's submitted reviews over all pages,
+// oldest first (GitHub's order). Pending reviews are not submitted yet and
+// dismissed ones no longer count: both are left out.
+func (c *Client) ListReviews(ctx context.Context, repo forges.RepoRef, number int64) ([]forges.Review, error) {
+	const op = "ListReviews"
+	api, err := c.repoClient(ctx, op, repo)
+	if err != nil {
+		return nil, err
+	}
+	all, err := pages(c, op, func(page int) ([]*gh.PullRequestReview, *gh.Response, error) {
+		return api.PullRequests.ListReviews(ctx, repo.Owner, repo.Name, int(number), &gh.ListOptions{PerPage: listPage, Page: page})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]forges.Review, 0, len(all))
+	for _, r := range all {
+		switch strings.ToUpper(r.GetState()) {
+		case "PENDING", "DISMISSED":
+			continue
+		}
+		out = append(out, *review(r))
+	}
+	return out, nil
+}
+
+// ListIssues returns one page of the issues, open and closed, oldest first.
+// GitHub lists pull requests among the issues; they are left out, so a
+// page may come back empty with a next page still to read.
+func (c *Client) ListIssues(ctx context.Context, repo forges.RepoRef, page int) ([]forges.Issue, int, error) {
+	const op = "ListIssues"
+	page = max(page, 1)
+	api, err := c.repoClient(ctx, op, repo)
+	if err != nil {
+		return nil, 0, err
+	}
+	issues, next, err := onePage(c, op, page, func(page int) ([]*gh.Issue, *gh.Response, error) {
+		opts := &gh.IssueListByRepoOptions{
+			State:       "all",
+			Sort:        "created",
+			Direction:   "asc",
+			ListOptions: gh.ListOptions{Page: page, PerPage: listPage},
+		}
+		return api.Issues.ListByRepo(ctx, repo.Owner, repo.Name, opts)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]forges.Issue, 0, len(issues))
+	for _, i := range issues {
+		if i.IsPullRequest() {
+			continue
+		}
+		is := issue(i)
+		is.CreatedAt = i.GetCreatedAt().Time.UTC()
+		out = append(out, *is)
+	}
+	return out, next, nil
+}
+
+// ListReleases returns one page of the releases (GitHub's order: newest
+// first), drafts left out, so a page may come back empty with a next page
+// still to read. PublishedAt is when the release was published, or made
+// where GitHub does not say.
+func (c *Client) ListReleases(ctx context.Context, repo forges.RepoRef, page int) ([]forges.Release, int, error) {
+	const op = "ListReleases"
+	page = max(page, 1)
+	api, err := c.repoClient(ctx, op, repo)
+	if err != nil {
+		return nil, 0, err
+	}
+	rels, next, err := onePage(c, op, page, func(page int) ([]*gh.RepositoryRelease, *gh.Response, error) {
+		return api.Repositories.ListReleases(ctx, repo.Owner, repo.Name, &gh.ListOptions{Page: page, PerPage: listPage})
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]forges.Release, 0, len(rels))
+	for _, r := range rels {
+		if r.GetDraft() {
+			continue
+		}
+		rel := release(r)
+		rel.PublishedAt = r.GetPublishedAt().Time.UTC()
+		if r.PublishedAt == nil {
+			rel.PublishedAt = r.GetCreatedAt().Time.UTC()
+		}
+		out = append(out, *rel)
+	}
+	return out, next, nil
+}
+
 // Connect makes the repository deliver to hookURL: with a token it creates
 // or updates the repository's webhook; an App's webhook is configured on
 // the App, so in App mode it says whether the App is installed on the

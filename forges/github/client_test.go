@@ -541,6 +541,271 @@ func TestPullCommitsPaginates(t *testing.T) {
 	eq(t, "requests", len(srv.Requests()), 2)
 }
 
+// octocatUser is octocat as GitHub's documentation examples have it.
+var octocatUser = forges.User{ID: 1, Login: "octocat"}
+
+// listQuery is the query of page n of a list sorted oldest first.
+func listQuery(state, page string) map[string][]string {
+	return map[string][]string{
+		"state": {state}, "sort": {"created"}, "direction": {"asc"},
+		"page": {page}, "per_page": {"100"},
+	}
+}
+
+func TestListClosedPulls(t *testing.T) {
+	c, srv, obs := tokenClient(t)
+	srv.Handle("GET", octocatPath+"/pulls", fixtures.Route{
+		Body:  fixtures.Load(t, "list-pulls"),
+		Query: listQuery("closed", "1"),
+	})
+	got, next, err := c.ListClosedPulls(ctx, octocat, 1)
+	must(t, err)
+	eq(t, "next", next, 0)
+	eq(t, "pulls", got, []forges.PullRequest{
+		{
+			Number:         1347,
+			Title:          "Amazing new feature",
+			Author:         octocatUser,
+			State:          "closed",
+			Merged:         true, // from merged_at: the list sends no "merged"
+			MergedAt:       ts("2011-01-26T19:01:12Z"),
+			MergeCommitSHA: "e5bd3914e2e596debea16f433f57875b5b90bcd6",
+			HeadSHA:        "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+			HeadRef:        "new-topic",
+			BaseRef:        "master",
+			Labels:         []string{"bug"},
+			URL:            "https://github.com/octocat/Hello-World/pull/1347",
+		},
+		{
+			Number:  1348,
+			Title:   "Not this time",
+			Author:  octocatUser,
+			State:   "closed",
+			HeadSHA: "7638417db6d59f3c431d3e1f261cc637155684cd",
+			HeadRef: "other-topic",
+			BaseRef: "master",
+			Labels:  []string{},
+			URL:     "https://github.com/octocat/Hello-World/pull/1348",
+			// No MergeCommitSHA: an unmerged PR's is a test merge.
+		},
+	})
+	req := only(t, srv)
+	eq(t, "request", req.Method+" "+req.Path, "GET "+octocatPath+"/pulls")
+	eq(t, "auth", req.Auth(), "Bearer "+testToken)
+	eq(t, "observed", obs.Calls(), []string{"gh-test ListClosedPulls ok"})
+}
+
+func TestListReviews(t *testing.T) {
+	c, srv, obs := tokenClient(t)
+	path := octocatPath + "/pulls/12/reviews"
+	srv.Handle("GET", path, fixtures.Route{
+		Pages: [][]byte{fixtures.Load(t, "list-reviews-1"), fixtures.Load(t, "list-reviews-2")},
+		Query: map[string][]string{"per_page": {"100"}},
+	})
+	got, err := c.ListReviews(ctx, octocat, 12)
+	must(t, err)
+	hubot := forges.User{ID: 2, Login: "hubot"}
+	eq(t, "reviews", got, []forges.Review{
+		{
+			ID:          80,
+			State:       forges.ReviewApproved,
+			Body:        "Here is the body for the review.",
+			Author:      octocatUser,
+			SubmittedAt: ts("2019-11-17T17:43:43Z"),
+			CommitSHA:   "ecdd80bb57125d7ba9641ffaa4d7d2c19d3f3091",
+		},
+		{
+			ID:          81,
+			State:       forges.ReviewChangesRequested,
+			Body:        "Please add a test.",
+			Author:      hubot,
+			SubmittedAt: ts("2019-11-17T18:00:00Z"),
+			CommitSHA:   "ecdd80bb57125d7ba9641ffaa4d7d2c19d3f3091",
+		},
+		// 82 is PENDING: not submitted.
+		{
+			ID:          83,
+			State:       forges.ReviewCommented,
+			Body:        "Looks better now.",
+			Author:      hubot,
+			SubmittedAt: ts("2019-11-18T09:30:00Z"),
+			CommitSHA:   "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+		},
+		// 84 is DISMISSED: it no longer counts.
+	})
+	var pages []string
+	for _, r := range srv.Requests() {
+		eq(t, "request", r.Method+" "+r.Path, "GET "+path)
+		eq(t, "auth", r.Auth(), "Bearer "+testToken)
+		pages = append(pages, r.Query.Get("page"))
+	}
+	eq(t, "pages asked", pages, []string{"1", "2"})
+	eq(t, "observed", obs.Calls(), []string{"gh-test ListReviews ok", "gh-test ListReviews ok"})
+}
+
+func TestListIssues(t *testing.T) {
+	c, srv, obs := tokenClient(t)
+	srv.Handle("GET", octocatPath+"/issues", fixtures.Route{
+		Body:  fixtures.Load(t, "list-issues"),
+		Query: listQuery("all", "1"),
+	})
+	got, next, err := c.ListIssues(ctx, octocat, 1)
+	must(t, err)
+	eq(t, "next", next, 0)
+	eq(t, "issues", got, []forges.Issue{
+		{
+			Number:    1347,
+			Title:     "Found a bug",
+			Author:    octocatUser,
+			State:     "closed",
+			Labels:    []string{"bug"},
+			URL:       "https://github.com/octocat/Hello-World/issues/1347",
+			ClosedAt:  ts("2011-04-23T09:00:00Z"),
+			CreatedAt: ts("2011-04-22T13:33:48Z"),
+		},
+		// 1348 is a pull request.
+		{
+			Number:    1349,
+			Title:     "Add a changelog",
+			Author:    octocatUser,
+			State:     "open",
+			Labels:    []string{},
+			URL:       "https://github.com/octocat/Hello-World/issues/1349",
+			CreatedAt: ts("2011-04-25T08:15:00Z"),
+		},
+	})
+	req := only(t, srv)
+	eq(t, "request", req.Method+" "+req.Path, "GET "+octocatPath+"/issues")
+	eq(t, "auth", req.Auth(), "Bearer "+testToken)
+	eq(t, "observed", obs.Calls(), []string{"gh-test ListIssues ok"})
+}
+
+func TestListReleases(t *testing.T) {
+	c, srv, obs := tokenClient(t)
+	srv.Handle("GET", octocatPath+"/releases", fixtures.Route{
+		Body:  fixtures.Load(t, "list-releases"),
+		Query: map[string][]string{"page": {"1"}, "per_page": {"100"}},
+	})
+	got, next, err := c.ListReleases(ctx, octocat, 1)
+	must(t, err)
+	eq(t, "next", next, 0)
+	want := []forges.Release{
+		// v1.1.0 is a draft.
+		{
+			ID:          1,
+			Tag:         "v1.0.0",
+			Name:        "v1.0.0",
+			Author:      octocatUser,
+			URL:         "https://github.com/octocat/Hello-World/releases/v1.0.0",
+			PublishedAt: ts("2013-02-27T19:35:32Z"),
+		},
+		{
+			ID:          2,
+			Tag:         "v1.0.0-rc.1",
+			Name:        "v1.0.0 release candidate 1",
+			Author:      octocatUser,
+			Prerelease:  true,
+			URL:         "https://github.com/octocat/Hello-World/releases/v1.0.0-rc.1",
+			PublishedAt: ts("2013-02-21T08:00:00Z"),
+		},
+	}
+	eq(t, "releases", got, want)
+	req := only(t, srv)
+	eq(t, "request", req.Method+" "+req.Path, "GET "+octocatPath+"/releases")
+	eq(t, "auth", req.Auth(), "Bearer "+testToken)
+	eq(t, "observed", obs.Calls(), []string{"gh-test ListReleases ok"})
+
+	t.Run("not published", func(t *testing.T) {
+		// Without a published_at, a release counts from when it was made.
+		var rels []map[string]any
+		must(t, json.Unmarshal(fixtures.Load(t, "list-releases"), &rels))
+		rels[2]["published_at"] = nil
+		body, err := json.Marshal(rels)
+		must(t, err)
+		srv.Handle("GET", octocatPath+"/releases", fixtures.Route{Body: body})
+		got, _, err := c.ListReleases(ctx, octocat, 1)
+		must(t, err)
+		eq(t, "published", got[1].PublishedAt, ts("2013-02-20T12:00:00Z"))
+	})
+}
+
+// pageLists are the methods that return one page and the next.
+var pageLists = []struct {
+	op, path, fixture string
+	list              func(c *ghclient.Client, page int) (n, next int, err error)
+}{
+	{"ListClosedPulls", octocatPath + "/pulls", "list-pulls", func(c *ghclient.Client, page int) (int, int, error) {
+		got, next, err := c.ListClosedPulls(ctx, octocat, page)
+		return len(got), next, err
+	}},
+	{"ListIssues", octocatPath + "/issues", "list-issues", func(c *ghclient.Client, page int) (int, int, error) {
+		got, next, err := c.ListIssues(ctx, octocat, page)
+		return len(got), next, err
+	}},
+	{"ListReleases", octocatPath + "/releases", "list-releases", func(c *ghclient.Client, page int) (int, int, error) {
+		got, next, err := c.ListReleases(ctx, octocat, page)
+		return len(got), next, err
+	}},
+}
+
+func TestListPagesNext(t *testing.T) {
+	for _, tc := range pageLists {
+		t.Run(tc.op, func(t *testing.T) {
+			c, srv, _ := tokenClient(t)
+			// Two pages, each the same body: what matters is the Link.
+			body := fixtures.Load(t, tc.fixture)
+			srv.Handle("GET", tc.path, fixtures.Route{
+				Pages: [][]byte{body, body},
+				Query: map[string][]string{"per_page": {"100"}},
+			})
+			n, next, err := tc.list(c, 1)
+			must(t, err)
+			eq(t, "page 1 next", next, 2)
+			eq(t, "page 1 items", n, 2)
+			n, next, err = tc.list(c, next)
+			must(t, err)
+			eq(t, "page 2 next", next, 0)
+			eq(t, "page 2 items", n, 2)
+			var pages []string
+			for _, r := range srv.Requests() {
+				pages = append(pages, r.Query.Get("page"))
+			}
+			eq(t, "pages asked", pages, []string{"1", "2"})
+		})
+	}
+}
+
+func TestListNotFound(t *testing.T) {
+	type lister struct {
+		op, path string
+		call     func(c *ghclient.Client) error
+	}
+	listers := []lister{{"ListReviews", octocatPath + "/pulls/12/reviews", func(c *ghclient.Client) error {
+		_, err := c.ListReviews(ctx, octocat, 12)
+		return err
+	}}}
+	for _, pl := range pageLists {
+		listers = append(listers, lister{pl.op, pl.path, func(c *ghclient.Client) error {
+			_, _, err := pl.list(c, 1)
+			return err
+		}})
+	}
+	for _, tc := range listers {
+		t.Run(tc.op, func(t *testing.T) {
+			c, srv, obs := tokenClient(t)
+			srv.Handle("GET", tc.path, fixtures.Route{Status: 404, Body: fixtures.Load(t, "not-found")})
+			err := tc.call(c)
+			if !errors.Is(err, forges.ErrNotFound) {
+				t.Errorf("error %v is not ErrNotFound", err)
+			}
+			ae := apiError(t, err)
+			eq(t, "op", ae.Op, tc.op)
+			eq(t, "message", ae.Message, "Not Found")
+			eq(t, "observed", obs.Calls(), []string{"gh-test " + tc.op + " not_found"})
+		})
+	}
+}
+
 // hookStore is a repository's webhooks as GitHub keeps them: the fake
 // server creates, edits and lists them, so Connect meets the state its
 // previous run left.
@@ -768,6 +1033,16 @@ var calls = map[string]func(c forges.Client, repo forges.RepoRef) error{
 		return c.SetStatus(ctx, r, "abc", forges.Status{State: "success", Context: "accord/vote"})
 	},
 	"PullCommits": func(c forges.Client, r forges.RepoRef) error { _, err := c.PullCommits(ctx, r, 1); return err },
+	"ListClosedPulls": func(c forges.Client, r forges.RepoRef) error {
+		_, _, err := c.ListClosedPulls(ctx, r, 1)
+		return err
+	},
+	"ListReviews": func(c forges.Client, r forges.RepoRef) error { _, err := c.ListReviews(ctx, r, 1); return err },
+	"ListIssues":  func(c forges.Client, r forges.RepoRef) error { _, _, err := c.ListIssues(ctx, r, 1); return err },
+	"ListReleases": func(c forges.Client, r forges.RepoRef) error {
+		_, _, err := c.ListReleases(ctx, r, 1)
+		return err
+	},
 	"Connect": func(c forges.Client, r forges.RepoRef) error {
 		_, err := c.Connect(ctx, r, "https://accord.example.com/hook", "s3cret")
 		return err

@@ -1,0 +1,220 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/accord-coop/accord/forges"
+	"github.com/accord-coop/accord/store"
+)
+
+// Backfill reads a repository's past through the forge's API (merged pull
+// requests with their commits, reviews of closed pull requests, opened
+// issues, published releases) and records the facts the webhooks would
+// have made, with the same IDs: a co-op that joins late is credited for
+// past work, and work already recorded is not recorded twice. It goes page
+// by page, saving where it is with each page's facts, so a backfill that
+// stops (an error, Ctrl-C, a crash) resumes where it stopped.
+//
+// Not backfilled: who closed an issue (the list does not say), comments,
+// and pushed commits (the merges cover the work that reached the default
+// branch through pull requests).
+type Backfill struct {
+	Forge  string
+	Client forges.Client
+	Store  *store.Store
+	Since  time.Time // facts before this are left out; zero for all
+	// ReviewIDs is false for Gitea and Forgejo, whose review webhooks carry
+	// no review ID: their review facts are identified without it, and so
+	// must be here.
+	ReviewIDs bool
+	// Progress, if set, is told after each page.
+	Progress func(phase string, page, facts int)
+	// Wait sleeps until t or ctx ends (tests make it instant).
+	Wait func(ctx context.Context, t time.Time) error
+	Now  func() time.Time
+}
+
+var backfillPhases = []string{"pulls", "issues", "releases", "done"}
+
+// Run backfills repo, resuming a stopped run; it returns how many facts
+// it recorded in all runs.
+func (b *Backfill) Run(ctx context.Context, repo forges.RepoRef) (int, error) {
+	if b.Wait == nil {
+		b.Wait = sleepUntil
+	}
+	if b.Now == nil {
+		b.Now = time.Now
+	}
+	cur, err := b.Store.GetBackfill(ctx, b.Forge, repo.FullName())
+	if err != nil {
+		return 0, err
+	}
+	if cur == nil || cur.Phase == "done" || !cur.Since.Equal(b.Since.UTC()) {
+		// A new run, or one with another start date: from the beginning (the
+		// facts already recorded are skipped by their IDs).
+		facts := 0
+		if cur != nil {
+			facts = cur.Facts
+		}
+		cur = &store.BackfillCursor{Phase: "pulls", Page: 1, Since: b.Since.UTC(), Facts: facts}
+	}
+	for cur.Phase != "done" {
+		events, next, err := b.page(ctx, repo, cur.Phase, cur.Page)
+		if err != nil {
+			return cur.Facts, err
+		}
+		act := NewActions(b.Forge, "backfill")
+		facts := &Facts{Clients: map[string]forges.Client{b.Forge: b.Client}}
+		for _, ev := range events {
+			if err := b.retry(ctx, func() error { return facts.Handle(ctx, ev, act) }); err != nil {
+				return cur.Facts, err
+			}
+		}
+		nextCur := *cur
+		if next == 0 {
+			nextCur.Phase, nextCur.Page = backfillPhases[indexOf(backfillPhases, cur.Phase)+1], 1
+		} else {
+			nextCur.Page = next
+		}
+		n, err := b.Store.SaveBackfillPage(ctx, b.Forge, repo.FullName(), nextCur, b.Now(), entries(act))
+		if err != nil {
+			return cur.Facts, err
+		}
+		nextCur.Facts = cur.Facts + n
+		if b.Progress != nil {
+			b.Progress(cur.Phase, cur.Page, nextCur.Facts)
+		}
+		cur = &nextCur
+	}
+	return cur.Facts, nil
+}
+
+func indexOf(xs []string, x string) int {
+	for i, y := range xs {
+		if y == x {
+			return i
+		}
+	}
+	return len(xs) - 2
+}
+
+// page reads one page of a phase and turns it into the events a webhook
+// would have delivered.
+func (b *Backfill) page(ctx context.Context, repo forges.RepoRef, phase string, page int) ([]*forges.Event, int, error) {
+	var events []*forges.Event
+	var next int
+	err := b.retry(ctx, func() error {
+		events = nil
+		var err error
+		switch phase {
+		case "pulls":
+			var prs []forges.PullRequest
+			if prs, next, err = b.Client.ListClosedPulls(ctx, repo, page); err == nil {
+				events, err = b.pullEvents(ctx, repo, prs)
+			}
+		case "issues":
+			var is []forges.Issue
+			if is, next, err = b.Client.ListIssues(ctx, repo, page); err == nil {
+				for i := range is {
+					if !is[i].IsPull && !is[i].CreatedAt.Before(b.Since) {
+						events = append(events, b.event(repo, forges.KindIssue, forges.ActionOpened, is[i].CreatedAt, func(ev *forges.Event) { ev.Issue = &is[i] }))
+					}
+				}
+			}
+		case "releases":
+			var rs []forges.Release
+			if rs, next, err = b.Client.ListReleases(ctx, repo, page); err == nil {
+				for i := range rs {
+					if !rs[i].Draft && !rs[i].PublishedAt.Before(b.Since) {
+						events = append(events, b.event(repo, forges.KindRelease, forges.ActionPublished, rs[i].PublishedAt, func(ev *forges.Event) { ev.Release = &rs[i] }))
+					}
+				}
+			}
+		}
+		return err
+	})
+	return events, next, err
+}
+
+// pullEvents are a page of closed pull requests as events: the merge of
+// each merged one, and the reviews of each.
+func (b *Backfill) pullEvents(ctx context.Context, repo forges.RepoRef, prs []forges.PullRequest) ([]*forges.Event, error) {
+	var events []*forges.Event
+	for i := range prs {
+		pr := &prs[i]
+		if pr.Merged && !pr.MergedAt.Before(b.Since) {
+			events = append(events, b.event(repo, forges.KindPullRequest, forges.ActionClosed, pr.MergedAt, func(ev *forges.Event) { ev.PullRequest = pr }))
+		}
+		reviews, err := b.Client.ListReviews(ctx, repo, pr.Number)
+		if err != nil {
+			return nil, err
+		}
+		for j := range reviews {
+			r := reviews[j]
+			if r.SubmittedAt.Before(b.Since) {
+				continue
+			}
+			if !b.ReviewIDs {
+				r.ID = 0
+			}
+			events = append(events, b.event(repo, forges.KindReview, forges.ActionSubmitted, r.SubmittedAt, func(ev *forges.Event) {
+				ev.PullRequest, ev.Review, ev.Actor = pr, &r, r.Author
+			}))
+		}
+	}
+	return events, nil
+}
+
+func (b *Backfill) event(repo forges.RepoRef, kind forges.Kind, action string, at time.Time, fill func(*forges.Event)) *forges.Event {
+	ev := &forges.Event{Forge: b.Forge, DeliveryID: "backfill", Name: "backfill", Kind: kind, Action: action,
+		Repo: forges.Repo{Owner: repo.Owner, Name: repo.Name}, Time: at.UTC(), InstallationID: repo.InstallationID}
+	fill(ev)
+	return ev
+}
+
+// retry runs call until it succeeds: a rate limit waits until it lifts,
+// other temporary failures back off (1 s doubling, five tries), anything
+// else is returned (the backfill can be run again and resumes).
+func (b *Backfill) retry(ctx context.Context, call func() error) error {
+	delay := time.Second
+	for tries := 1; ; tries++ {
+		err := call()
+		var ae *forges.APIError
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &ae) && ae.RateLimited():
+			until := ae.RetryAt
+			if until.IsZero() {
+				until = b.Now().Add(time.Minute)
+			}
+			if b.Progress != nil {
+				b.Progress("rate limited until "+until.UTC().Format(time.RFC3339), 0, -1)
+			}
+			if werr := b.Wait(ctx, until); werr != nil {
+				return werr
+			}
+		case errors.As(err, &ae) && ae.Temporary() && tries < 5:
+			if werr := b.Wait(ctx, b.Now().Add(delay)); werr != nil {
+				return werr
+			}
+			delay *= 2
+		default:
+			return fmt.Errorf("backfill: %w (run it again to resume)", err)
+		}
+	}
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}

@@ -1,0 +1,126 @@
+package bot
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accord-coop/accord/forges"
+	"github.com/accord-coop/accord/ledger"
+)
+
+// backfillForge answers the API as Gitea would for the repo the Gitea
+// fixtures come from: pull request #2 (merged, approved by alice, changes
+// requested by carol) and an unmerged #3 on two pages, issue #1, release
+// v0.1.0 and a draft.
+func backfillForge(t *testing.T) *fakeForge {
+	_, evs := goldenEvents(t)
+	merged := *evs["gitea/015-pull_request.closed.json"].PullRequest
+	unmerged := forges.PullRequest{Number: 3, Title: "Drop it", Author: forges.User{Login: "carol"}, State: "closed", BaseRef: "main", HeadSHA: "cccc"}
+	approved := *evs["gitea/013-pull_request_review_approved.reviewed.json"].Review
+	approved.ID, approved.SubmittedAt = 11, time.Date(2026, 11, 24, 2, 40, 52, 0, time.UTC) // the API gives both
+	rejected := *evs["gitea/014-pull_request_review_rejected.reviewed.json"].Review
+	rejected.ID, rejected.SubmittedAt = 12, time.Date(2026, 11, 24, 2, 40, 52, 0, time.UTC)
+	issue := *evs["gitea/001-issues.opened.json"].Issue
+	issue.CreatedAt = evs["gitea/001-issues.opened.json"].Time
+	rel := *evs["gitea/021-release.published.json"].Release
+	rel.PublishedAt = evs["gitea/021-release.published.json"].Time
+	f := newFakeForge()
+	f.pulls = [][]forges.PullRequest{{merged}, {unmerged}}
+	f.reviews = map[int64][]forges.Review{2: {approved, rejected}}
+	f.issues = [][]forges.Issue{{issue}}
+	f.releases = [][]forges.Release{{rel, {ID: 99, Tag: "v0.2.0-draft", Draft: true}}}
+	return f
+}
+
+func ids(fs []ledger.Fact) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.ID)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestBackfillRecordsWhatWebhooksWould: the facts a backfill records have
+// the IDs the webhooks' facts have, so nothing counts twice.
+func TestBackfillRecordsWhatWebhooksWould(t *testing.T) {
+	f := backfillForge(t)
+	_, st, _ := newTestOutbox(t, f)
+	b := &Backfill{Forge: "gitea", Client: f, Store: st}
+	n, err := b.Run(context.Background(), forges.RepoRef{Owner: "federation", Name: "commons"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.Facts(context.Background())
+	if n != 5 || len(got) != 5 {
+		t.Fatalf("%d facts (%d in the ledger), want 5: merge, 2 reviews, issue, release", n, len(got))
+	}
+	names, evs := goldenEvents(t)
+	var want []ledger.Fact
+	for _, name := range names {
+		if strings.HasPrefix(name, "gitea/") && (strings.Contains(name, "015-") || strings.Contains(name, "013-") ||
+			strings.Contains(name, "014-") || strings.Contains(name, "001-") || strings.Contains(name, "021-")) {
+			want = append(want, FactsOf(evs[name], nil)...)
+		}
+	}
+	if !slices.Equal(ids(got), ids(want)) {
+		t.Errorf("backfill facts differ from the webhooks' facts\n got %v\nwant %v", ids(got), ids(want))
+	}
+	// Again: nothing new.
+	if n, err := b.Run(context.Background(), forges.RepoRef{Owner: "federation", Name: "commons"}); err != nil || n != 5 {
+		t.Errorf("second run: %d, %v", n, err)
+	}
+	if got, _ := st.Facts(context.Background()); len(got) != 5 {
+		t.Errorf("%d facts after the second run", len(got))
+	}
+}
+
+// TestBackfillWaitsAndResumes: a rate limit is waited out, and a backfill
+// that fails half way resumes at the page it stopped at.
+func TestBackfillWaitsAndResumes(t *testing.T) {
+	f := backfillForge(t)
+	_, st, _ := newTestOutbox(t, f)
+	reset := time.Now().Add(20 * time.Minute)
+	var waited []time.Time
+	b := &Backfill{Forge: "gitea", Client: f, Store: st,
+		Wait: func(_ context.Context, t time.Time) error { waited = append(waited, t); return nil }}
+	f.fail = []error{&forges.APIError{Forge: "gitea", Op: "ListClosedPulls", Status: 429, RetryAt: reset}}
+	repo := forges.RepoRef{Owner: "federation", Name: "commons"}
+
+	// Page 1 of pulls works after the wait; then ListReviews of #3 on page 2
+	// fails for good.
+	f.reviews[3] = nil
+	realReviews := f.reviews
+	f.reviews = map[int64][]forges.Review{2: realReviews[2]}
+	calls := 0
+	b.Progress = func(phase string, page, facts int) {
+		calls++
+		if phase == "pulls" && page == 1 {
+			f.fail = []error{&forges.APIError{Forge: "gitea", Op: "ListReviews", Status: 404, Message: "not found"}}
+		}
+	}
+	if _, err := b.Run(context.Background(), repo); err == nil || !strings.Contains(err.Error(), "run it again to resume") {
+		t.Fatalf("want a permanent error, got %v", err)
+	}
+	if len(waited) != 1 || !waited[0].Equal(reset) {
+		t.Errorf("waited %v, want until the reset %v", waited, reset)
+	}
+	cur, _ := st.GetBackfill(context.Background(), "gitea", repo.FullName())
+	if cur == nil || cur.Phase != "pulls" || cur.Page != 2 || cur.Facts != 3 {
+		t.Fatalf("cursor %+v, want pulls page 2 after 3 facts", cur)
+	}
+	f.pages = nil
+	n, err := b.Run(context.Background(), repo)
+	if err != nil || n != 5 {
+		t.Fatalf("resumed: %d %v", n, err)
+	}
+	if f.pages[0] != "pulls 2" {
+		t.Errorf("resumed at %v, want pulls 2 first", f.pages)
+	}
+	if cur, _ := st.GetBackfill(context.Background(), "gitea", repo.FullName()); cur.Phase != "done" || cur.Facts != 5 {
+		t.Errorf("cursor at the end %+v", cur)
+	}
+}
