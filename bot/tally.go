@@ -1,0 +1,206 @@
+package bot
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/accord-coop/accord/policies"
+)
+
+// Vote choices.
+const (
+	ChoiceYes     = "yes"
+	ChoiceNo      = "no"
+	ChoiceAbstain = "abstain"
+	ChoiceBlock   = "block"
+)
+
+// Outcomes of a proposal.
+const (
+	OutcomePassed    = "passed"
+	OutcomeRejected  = "rejected"
+	OutcomeCancelled = "cancelled"
+)
+
+// Ballot is a member's vote as it stands (the last one they cast).
+type Ballot struct {
+	Member string
+	Choice string // Choice*
+}
+
+// Tally is the count of a proposal under its profile.
+type Tally struct {
+	Voters                  string // policies.VotersMembers or VotersCoops: what Eligible and the counts are of
+	Eligible                int    // members (or co-ops) who may vote
+	Voted                   int    // of those, who have voted (abstain and block count)
+	Yes, No, Abstain, Block int
+	// ByCoop is each co-op's members' votes and, with voters: coops, the
+	// co-op's vote: the choice most of its voting members made, a tie
+	// being abstain; "" when none of them has voted. Sorted by co-op.
+	ByCoop []CoopTally
+
+	QuorumMet bool
+	Blocked   bool   // the profile has block: true and a block vote stands
+	Outcome   string // what closing now would give: OutcomePassed or OutcomeRejected
+	// Decided: no vote still to come can change Outcome (for close_early).
+	// Votes already cast are taken as they are.
+	Decided bool
+}
+
+// CoopTally is one co-op's share of a tally.
+type CoopTally struct {
+	Coop                    string
+	Eligible, Voted         int
+	Yes, No, Abstain, Block int
+	Vote                    string // the co-op's vote with voters: coops
+}
+
+// TallyVotes counts ballots, in the order they were cast (a member's last
+// one counts), under a profile. eligible maps each member who may vote to
+// their co-op now; ballots of anyone else are not counted (the caller
+// refuses them when they are cast). It is pure and linear in the number of
+// ballots.
+func TallyVotes(p *policies.Profile, eligible map[string]string, ballots []Ballot) Tally {
+	coops := map[string]*CoopTally{}
+	for _, c := range eligible {
+		ct := coops[c]
+		if ct == nil {
+			ct = &CoopTally{Coop: c}
+			coops[c] = ct
+		}
+		ct.Eligible++
+	}
+	last := make(map[string]int, len(ballots)) // a member's last ballot counts
+	for i, b := range ballots {
+		last[b.Member] = i
+	}
+	for i, b := range ballots {
+		c, ok := eligible[b.Member]
+		if !ok || last[b.Member] != i {
+			continue
+		}
+		ct := coops[c]
+		ct.Voted++
+		count(&ct.Yes, &ct.No, &ct.Abstain, &ct.Block, b.Choice)
+	}
+	t := Tally{Voters: p.Voters}
+	if t.Voters == "" {
+		t.Voters = policies.VotersMembers
+	}
+	for _, ct := range coops {
+		ct.Vote = coopVote(ct)
+		t.ByCoop = append(t.ByCoop, *ct)
+	}
+	slices.SortFunc(t.ByCoop, func(a, b CoopTally) int { return strings.Compare(a.Coop, b.Coop) })
+	// fixed are the counts no vote to come can change; flexible, how many
+	// units of the tally (members, or co-ops) may still vote either way.
+	var fixed Tally
+	var flexible int
+	if t.Voters == policies.VotersCoops {
+		for _, ct := range t.ByCoop {
+			t.Eligible++
+			if ct.Vote != "" {
+				t.Voted++
+				count(&t.Yes, &t.No, &t.Abstain, &t.Block, ct.Vote)
+			}
+			if ct.Voted < ct.Eligible {
+				flexible++ // more members may vote and turn the co-op's vote
+			} else {
+				fixed.Voted++
+				count(&fixed.Yes, &fixed.No, &fixed.Abstain, &fixed.Block, ct.Vote)
+			}
+		}
+	} else {
+		for _, ct := range t.ByCoop {
+			t.Eligible += ct.Eligible
+			t.Voted += ct.Voted
+			t.Yes, t.No, t.Abstain, t.Block = t.Yes+ct.Yes, t.No+ct.No, t.Abstain+ct.Abstain, t.Block+ct.Block
+		}
+		fixed = t
+		flexible = t.Eligible - t.Voted
+	}
+	fixed.Eligible = t.Eligible
+	t.Outcome, t.QuorumMet, t.Blocked = outcome(p, t.Eligible, t.Voted, t.Yes, t.No, t.Block)
+	t.Decided = decided(p, t.Outcome, fixed, flexible)
+	return t
+}
+
+func count(yes, no, abstain, block *int, choice string) {
+	switch choice {
+	case ChoiceYes:
+		*yes++
+	case ChoiceNo:
+		*no++
+	case ChoiceBlock:
+		*block++
+	default:
+		*abstain++
+	}
+}
+
+// coopVote is the choice most of a co-op's voting members made; a tie for
+// the most is abstain.
+func coopVote(ct *CoopTally) string {
+	if ct.Voted == 0 {
+		return ""
+	}
+	best, n, tie := "", -1, false
+	for _, c := range []struct {
+		choice string
+		n      int
+	}{{ChoiceYes, ct.Yes}, {ChoiceNo, ct.No}, {ChoiceAbstain, ct.Abstain}, {ChoiceBlock, ct.Block}} {
+		switch {
+		case c.n > n:
+			best, n, tie = c.choice, c.n, false
+		case c.n == n:
+			tie = true
+		}
+	}
+	if tie {
+		return ChoiceAbstain
+	}
+	return best
+}
+
+// outcome is what closing with these counts gives. The quorum is the share
+// of the eligible who voted (abstain and block count). Without consent
+// (block: false) a block is a no. The threshold is strict: yes/(yes+no)
+// must be greater than it; with no yes and no no, nothing passes.
+func outcome(p *policies.Profile, eligible, voted, yes, no, block int) (string, bool, bool) {
+	quorum := eligible > 0 && int64(voted)*int64(policies.One) >= int64(p.Quorum)*int64(eligible)
+	blocked := p.Block && block > 0
+	if !p.Block {
+		no += block
+	}
+	passes := yes+no > 0 && int64(yes)*int64(policies.One) > int64(p.Threshold)*int64(yes+no)
+	if quorum && !blocked && passes {
+		return OutcomePassed, quorum, blocked
+	}
+	return OutcomeRejected, quorum, blocked
+}
+
+// decided reports whether the votes still to come cannot change the
+// outcome: fixed holds the counts that cannot change, and flexible units
+// may still vote any way. The outcome is monotone in each count, so it is
+// decided when it is the same with all of them voting yes, all no, all
+// block (with consent), and none voting (quorum may fail).
+func decided(p *policies.Profile, now string, fixed Tally, flexible int) bool {
+	if flexible == 0 {
+		return true
+	}
+	f := fixed
+	ends := []struct{ voted, yes, no, block int }{
+		{f.Voted + flexible, f.Yes + flexible, f.No, f.Block},
+		{f.Voted + flexible, f.Yes, f.No + flexible, f.Block},
+		{f.Voted, f.Yes, f.No, f.Block},
+	}
+	if p.Block {
+		ends = append(ends, struct{ voted, yes, no, block int }{f.Voted + flexible, f.Yes, f.No, f.Block + flexible})
+	}
+	for _, e := range ends {
+		if o, _, _ := outcome(p, f.Eligible, e.voted, e.yes, e.no, e.block); o != now {
+			return false
+		}
+	}
+	return true
+}
