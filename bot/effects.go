@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/accord-coop/accord/forges"
 	"github.com/accord-coop/accord/store"
@@ -18,6 +19,10 @@ const (
 	OpRemoveLabel   = "remove_label"
 	OpReact         = "react"
 	OpSetStatus     = "set_status"
+	// OpProposalStatus keeps a proposal's status comment: its body is made
+	// when the effect is carried out, from the proposal as it is then, so
+	// one edit per window shows every vote cast in it.
+	OpProposalStatus = "proposal_status"
 )
 
 // effectArgs are the arguments of every op; each op uses its own fields.
@@ -32,6 +37,7 @@ type effectArgs struct {
 	Reaction  string         `json:"reaction,omitempty"`
 	SHA       string         `json:"sha,omitempty"`
 	Status    *forges.Status `json:"status,omitempty"`
+	Proposal  int64          `json:"proposal,omitempty"`
 }
 
 // markerPrefix starts the hidden line every comment of the bot carries, so
@@ -121,6 +127,16 @@ func (a *Actions) RemoveLabel(repo forges.RepoRef, number int64, name string) {
 // React reacts to a comment.
 func (a *Actions) React(repo forges.RepoRef, commentID int64, reaction string) {
 	a.add(OpReact, effectArgs{Repo: repo, CommentID: commentID, Reaction: reaction})
+}
+
+// RefreshStatus asks for a proposal's status comment to be brought up to
+// date, at most once per window: every request in the same window is one
+// effect, carried out at the window's end.
+func (a *Actions) RefreshStatus(repo forges.RepoRef, number, proposal int64, now time.Time, window time.Duration) {
+	end := now.Truncate(window).Add(window)
+	payload, _ := json.Marshal(effectArgs{Repo: repo, Number: number, Proposal: proposal, Marker: Marker(fmt.Sprint("status ", proposal))})
+	a.list = append(a.list, store.NewEffect{Key: fmt.Sprintf("%s/proposal/%d/status/%d", a.forge, proposal, end.UnixNano()),
+		Forge: a.forge, Op: OpProposalStatus, Payload: payload, NotBefore: end})
 }
 
 // SetStatus sets a commit status.

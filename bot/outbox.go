@@ -38,6 +38,8 @@ type Outbox struct {
 	Batch       int           // effects claimed at once; default 32
 	Poll        time.Duration // the longest an idle outbox sleeps; default 1s
 	Now         func() time.Time
+	// StatusBody makes a proposal's status comment (OpProposalStatus).
+	StatusBody func(ctx context.Context, proposal int64) (string, error)
 
 	blocked map[string]time.Time // forge → when its rate limit lifts
 	wake    chan struct{}
@@ -205,17 +207,17 @@ func (o *Outbox) do(ctx context.Context, e *store.Effect) error {
 		_, err := c.CreateComment(ctx, a.Repo, a.Number, a.Body)
 		return err
 	case OpUpsertComment:
-		found, err := findComment(ctx, c, a)
-		switch {
-		case err != nil:
-			return err
-		case found == nil:
-			_, err = c.CreateComment(ctx, a.Repo, a.Number, a.Body)
-			return err
-		case found.Body == a.Body:
-			return nil
+		return o.upsert(ctx, c, a)
+	case OpProposalStatus:
+		if o.StatusBody == nil {
+			return fmt.Errorf("effect %d: no proposals to render", e.Seq)
 		}
-		return c.EditComment(ctx, a.Repo, found.ID, a.Body)
+		body, err := o.StatusBody(ctx, a.Proposal)
+		if err != nil {
+			return err
+		}
+		a.Body = a.Marker + "\n" + body
+		return o.upsert(ctx, c, a)
 	case OpAddLabels:
 		return c.AddLabels(ctx, a.Repo, a.Number, a.Labels)
 	case OpRemoveLabel:
@@ -229,6 +231,21 @@ func (o *Outbox) do(ctx context.Context, e *store.Effect) error {
 		return c.SetStatus(ctx, a.Repo, a.SHA, *a.Status)
 	}
 	return fmt.Errorf("effect %d: unknown op %q", e.Seq, e.Op)
+}
+
+// upsert edits the bot's comment carrying a's marker, or posts it.
+func (o *Outbox) upsert(ctx context.Context, c forges.Client, a effectArgs) error {
+	found, err := findComment(ctx, c, a)
+	switch {
+	case err != nil:
+		return err
+	case found == nil:
+		_, err = c.CreateComment(ctx, a.Repo, a.Number, a.Body)
+		return err
+	case found.Body == a.Body:
+		return nil
+	}
+	return c.EditComment(ctx, a.Repo, found.ID, a.Body)
 }
 
 // findComment finds the bot's comment carrying a's marker, newest first.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -109,8 +110,14 @@ func (f *fakeForge) AddLabels(_ context.Context, _ forges.RepoRef, n int64, ls [
 	return nil
 }
 
-func (f *fakeForge) RemoveLabel(context.Context, forges.RepoRef, int64, string) error {
-	return f.call("RemoveLabel")
+func (f *fakeForge) RemoveLabel(_ context.Context, _ forges.RepoRef, n int64, name string) error {
+	if err := f.call("RemoveLabel"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.labels[n] = slices.DeleteFunc(f.labels[n], func(l string) bool { return l == name })
+	return nil
 }
 func (f *fakeForge) AddReaction(context.Context, forges.RepoRef, int64, string) error {
 	return f.call("AddReaction")

@@ -17,12 +17,15 @@ import (
 
 // Server is the running bot: the HTTP endpoints, the worker and the outbox.
 type Server struct {
-	Intake  *Intake
-	Worker  *Worker
-	Outbox  *Outbox // nil: effects stay stored, nothing acts on forges
-	Metrics *Metrics
-	Store   *store.Store
-	Log     *slog.Logger
+	Intake *Intake
+	Worker *Worker
+	Outbox *Outbox // nil: effects stay stored, nothing acts on forges
+	// Proposals, if set, has its due votes closed at start and every few
+	// seconds.
+	Proposals *Proposals
+	Metrics   *Metrics
+	Store     *store.Store
+	Log       *slog.Logger
 	// Ready lists readiness checks beyond the database's, by name.
 	Ready map[string]Ready
 }
@@ -56,6 +59,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "ready\n")
 }
 
+func (s *Server) wakeOutbox() {
+	if s.Outbox != nil {
+		s.Outbox.Notify()
+	}
+}
+
 // Serve runs the worker and answers HTTP on ln until ctx ends, then stops
 // taking requests, lets those in flight finish (up to 10 s) and stops the
 // worker.
@@ -70,6 +79,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	workDone := make(chan error, 1)
 	go func() { workDone <- s.Worker.Run(workCtx) }()
+	if s.Proposals != nil {
+		go s.Proposals.Run(workCtx, 5*time.Second, s.wakeOutbox)
+	}
 	outboxDone := make(chan error, 1)
 	if s.Outbox != nil {
 		go func() { outboxDone <- s.Outbox.Run(workCtx) }()

@@ -35,6 +35,9 @@ type NewEffect struct {
 	Forge   string
 	Op      string
 	Payload []byte
+	// NotBefore, if set, delays the effect (a status comment refreshed at
+	// most once per window).
+	NotBefore time.Time
 }
 
 // EnqueueEffects stores effects, in one transaction, and returns how many
@@ -58,9 +61,13 @@ func (s *Store) EnqueueEffects(ctx context.Context, now time.Time, es []NewEffec
 func enqueueEffects(ctx context.Context, tx *sql.Tx, now time.Time, es []NewEffect) (int, error) {
 	n := 0
 	for _, e := range es {
+		due := now
+		if e.NotBefore.After(now) {
+			due = e.NotBefore
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO outbox (key, forge, op, payload, created_at, state, next_at)
 			VALUES (?, ?, ?, ?, ?, 'queued', ?) ON CONFLICT (key) DO NOTHING`,
-			e.Key, e.Forge, e.Op, string(e.Payload), now.UnixNano(), now.UnixNano())
+			e.Key, e.Forge, e.Op, string(e.Payload), now.UnixNano(), due.UnixNano())
 		if err != nil {
 			return 0, fmt.Errorf("enqueue effect %s: %w", e.Key, err)
 		}

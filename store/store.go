@@ -141,7 +141,7 @@ func Open(path string, opt Options) (*Store, error) {
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	if _, err := write.Exec(schema + ledgerSchema); err != nil {
+	if _, err := write.Exec(schema + ledgerSchema + proposalsSchema); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

@@ -64,6 +64,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	router := bot.NewRouter()
 	router.On(pols, forges.KindPush, forges.KindPullRequest)
 	router.On(&bot.Commands{Policies: pols}, forges.KindComment)
+	proposals := &bot.Proposals{Policies: pols, Store: st, Log: log}
+	outbox.StatusBody = proposals.StatusBody
+	router.On(proposals, forges.KindComment, forges.KindIssue, forges.KindPullRequest)
 	router.On(&bot.Facts{Clients: clients}, forges.KindPullRequest, forges.KindReview, forges.KindIssue,
 		forges.KindComment, forges.KindPush, forges.KindRelease)
 	worker := bot.NewWorker(st, parsers, router, metrics, log)
@@ -73,13 +76,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		hooks = append(hooks, bot.Hook{Name: f.Name, Webhooks: parsers[f.Name], Secrets: f.Secrets})
 	}
 	srv := &bot.Server{
-		Intake:  bot.NewIntake(hooks, st, metrics, log, worker.Notify),
-		Worker:  worker,
-		Outbox:  outbox,
-		Metrics: metrics,
-		Store:   st,
-		Log:     log,
-		Ready:   map[string]bot.Ready{"policies": pols.Ready},
+		Intake:    bot.NewIntake(hooks, st, metrics, log, worker.Notify),
+		Worker:    worker,
+		Outbox:    outbox,
+		Proposals: proposals,
+		Metrics:   metrics,
+		Store:     st,
+		Log:       log,
+		Ready:     map[string]bot.Ready{"policies": pols.Ready},
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
