@@ -166,3 +166,17 @@ func TestDeadLetterAndRetry(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestProposalsCommand(t *testing.T) {
+	dir, cfg := scoreDB(t) // a database with no proposals yet
+	out, errOut, code := accord(t, dir, nil, "proposals", "--config", cfg)
+	if code != 0 || !strings.HasPrefix(out, "ID") {
+		t.Errorf("proposals: %d %q %q", code, out, errOut)
+	}
+	if _, errOut, code := accord(t, dir, nil, "proposals", "show", "9", "--config", cfg); code != 1 || !strings.Contains(errOut, "no proposal 9") {
+		t.Errorf("show 9: %d %q", code, errOut)
+	}
+	if _, _, code := accord(t, dir, nil, "proposals", "delete", "--config", cfg); code != 2 {
+		t.Errorf("proposals delete: exit %d, want 2", code)
+	}
+}

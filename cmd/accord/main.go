@@ -39,6 +39,7 @@ var commands = []command{
 	{"score", "credits per co-op or member per period, from the ledger", runScore},
 	{"payout", "split a budget between co-ops in proportion to a period's credits (CSV)", runPayout},
 	{"backfill", "record the facts of a repository's past (merged PRs, reviews, issues, releases) through the forge's API", runBackfill},
+	{"proposals", "list proposals ('list'), or one with its votes ('show ID')", runProposals},
 	{"ledger", "check the ledger's hash chain ('verify [--file X.jsonl]') or export it ('export --format jsonl')", runLedger},
 	{"outbox", "list the effects on forges (comments, labels, statuses); 'retry ID' queues one again", runOutbox},
 	{"connect", "make a repository send its webhooks here (Gitea/Forgejo), or say how (GitHub App)", runConnect},
