@@ -1,0 +1,363 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accord-coop/accord/ledger"
+	"github.com/accord-coop/accord/store"
+)
+
+// forgeState is a forge that keeps what the bot does to one repository:
+// comments, labels and commit statuses. It answers the Gitea API (under
+// /api/v1) or the GitHub API (under /api/v3), enough for the effects of
+// votes, with the shapes of the real APIs.
+type forgeState struct {
+	t        *testing.T
+	github   bool
+	mu       sync.Mutex
+	comments []map[string]any
+	labels   map[string]int    // repo label → id
+	issue    map[int64][]string // issue → labels
+	statuses map[string][]string
+	nextID   int
+}
+
+func newForgeState(t *testing.T, github bool) (*forgeState, *httptest.Server) {
+	f := &forgeState{t: t, github: github, labels: map[string]int{}, issue: map[int64][]string{}, statuses: map[string][]string{}, nextID: 900}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+var (
+	reComments   = regexp.MustCompile(`^/repos/[^/]+/[^/]+/issues/(\d+)/comments$`)
+	reComment    = regexp.MustCompile(`^/repos/[^/]+/[^/]+/issues/comments/(\d+)$`)
+	reReaction   = regexp.MustCompile(`^/repos/[^/]+/[^/]+/issues/comments/(\d+)/reactions$`)
+	reRepoLabels = regexp.MustCompile(`^/repos/[^/]+/[^/]+/labels$`)
+	reRepoLabel  = regexp.MustCompile(`^/repos/[^/]+/[^/]+/labels/(.+)$`)
+	reIssueLabs  = regexp.MustCompile(`^/repos/[^/]+/[^/]+/issues/(\d+)/labels$`)
+	reIssueLab   = regexp.MustCompile(`^/repos/[^/]+/[^/]+/issues/(\d+)/labels/(.+)$`)
+	reStatus     = regexp.MustCompile(`^/repos/[^/]+/[^/]+/statuses/(\w+)$`)
+)
+
+func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	prefix, auth := "/api/v1", "token "+giteaToken
+	if f.github {
+		prefix, auth = "/api/v3", "Bearer "+githubToken
+	}
+	if r.Header.Get("Authorization") != auth {
+		http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
+		return
+	}
+	path := strings.TrimPrefix(r.URL.EscapedPath(), prefix)
+	var body map[string]any
+	var list []any
+	if r.Body != nil {
+		dec := json.NewDecoder(r.Body)
+		var v any
+		if dec.Decode(&v) == nil {
+			switch x := v.(type) {
+			case map[string]any:
+				body = x
+			case []any:
+				list = x
+			}
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	reply := func(status int, v any) {
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(v)
+	}
+	switch m := r.Method; {
+	case m == "GET" && reComments.MatchString(path):
+		if r.URL.Query().Get("page") > "1" {
+			reply(200, []any{})
+			return
+		}
+		reply(200, f.comments)
+	case m == "POST" && reComments.MatchString(path):
+		n, _ := strconv.ParseInt(reComments.FindStringSubmatch(path)[1], 10, 64)
+		f.nextID++
+		c := map[string]any{"id": f.nextID, "body": body["body"], "user": map[string]any{"id": 1, "login": "accord-bot"},
+			"created_at": time.Now().UTC().Format(time.RFC3339), "updated_at": time.Now().UTC().Format(time.RFC3339), "issue": n}
+		f.comments = append(f.comments, c)
+		reply(201, c)
+	case m == "PATCH" && reComment.MatchString(path):
+		id, _ := strconv.Atoi(reComment.FindStringSubmatch(path)[1])
+		for _, c := range f.comments {
+			if c["id"] == id {
+				c["body"] = body["body"]
+				reply(200, c)
+				return
+			}
+		}
+		reply(404, map[string]string{"message": "not found"})
+	case m == "POST" && reReaction.MatchString(path):
+		reply(201, map[string]any{"content": body["content"]})
+	case m == "GET" && reRepoLabels.MatchString(path):
+		var out []any
+		for name, id := range f.labels {
+			out = append(out, map[string]any{"id": id, "name": name, "color": "ededed"})
+		}
+		if r.URL.Query().Get("page") > "1" {
+			out = nil
+		}
+		reply(200, orEmpty(out))
+	case m == "GET" && reRepoLabel.MatchString(path): // GitHub: one label by name
+		name := unescape(reRepoLabel.FindStringSubmatch(path)[1])
+		if id, ok := f.labels[name]; ok {
+			reply(200, map[string]any{"id": id, "name": name, "color": "ededed"})
+			return
+		}
+		reply(404, map[string]string{"message": "Not Found"})
+	case m == "POST" && reRepoLabels.MatchString(path):
+		name := fmt.Sprint(body["name"])
+		f.nextID++
+		f.labels[name] = f.nextID
+		reply(201, map[string]any{"id": f.nextID, "name": name, "color": body["color"]})
+	case m == "POST" && reIssueLabs.MatchString(path):
+		n, _ := strconv.ParseInt(reIssueLabs.FindStringSubmatch(path)[1], 10, 64)
+		if !f.github {
+			list, _ = body["labels"].([]any)
+		}
+		for _, l := range list {
+			name := fmt.Sprint(l)
+			for ln, id := range f.labels {
+				if fmt.Sprint(id) == name || fmt.Sprint(float64(id)) == name {
+					name = ln
+				}
+			}
+			if !contains(f.issue[n], name) {
+				f.issue[n] = append(f.issue[n], name)
+			}
+		}
+		var out []any
+		for _, l := range f.issue[n] {
+			out = append(out, map[string]any{"id": f.labels[l], "name": l})
+		}
+		reply(200, out)
+	case m == "DELETE" && reIssueLab.MatchString(path):
+		sm := reIssueLab.FindStringSubmatch(path)
+		n, _ := strconv.ParseInt(sm[1], 10, 64)
+		name := unescape(sm[2])
+		for ln, id := range f.labels {
+			if strconv.Itoa(id) == name {
+				name = ln
+			}
+		}
+		var keep []string
+		for _, l := range f.issue[n] {
+			if l != name {
+				keep = append(keep, l)
+			}
+		}
+		f.issue[n] = keep
+		w.WriteHeader(http.StatusNoContent)
+	case m == "POST" && reStatus.MatchString(path):
+		sha := reStatus.FindStringSubmatch(path)[1]
+		f.statuses[sha] = append(f.statuses[sha], fmt.Sprint(body["context"], "=", body["state"]))
+		reply(201, map[string]any{"id": 1, "state": body["state"], "status": body["state"], "context": body["context"]})
+	default:
+		f.t.Errorf("fake forge: unexpected %s %s", r.Method, r.URL)
+		reply(404, map[string]string{"message": "Not Found"})
+	}
+}
+
+func orEmpty(v []any) []any {
+	if v == nil {
+		return []any{}
+	}
+	return v
+}
+
+func unescape(s string) string {
+	s = strings.ReplaceAll(s, "%2F", "/")
+	return strings.ReplaceAll(s, "%20", " ")
+}
+
+func (f *forgeState) snapshot() (labels []string, status string, comments int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.comments {
+		if b := fmt.Sprint(c["body"]); strings.Contains(b, "### Vote:") {
+			status = b
+		}
+	}
+	for _, ls := range f.issue {
+		labels = append(labels, ls...)
+	}
+	return labels, status, len(f.comments)
+}
+
+const githubToken = "ghp_votetest"
+
+// voteConfig writes a config for one forge at url and policies in which
+// alice, bob and carol of that forge are members, alice a maintainer.
+func voteConfig(t *testing.T, dir, forgeType, url string) string {
+	t.Helper()
+	pol := filepath.Join(dir, "policies")
+	os.MkdirAll(pol, 0o755)
+	name := forgeType
+	os.WriteFile(filepath.Join(pol, "coops.yml"), []byte(fmt.Sprintf(`version: 1
+coops:
+  - {id: a, name: A}
+  - {id: b, name: B}
+members:
+  - {id: alice, identities: [%[1]s:alice, %[1]s:Codertocat], memberships: [{coop: a, since: 2020-01-01}]}
+  - {id: bob, identities: [%[1]s:bob], memberships: [{coop: a, since: 2020-01-01}]}
+  - {id: carol, identities: [%[1]s:carol], memberships: [{coop: b, since: 2020-01-01}]}
+maintainers: [alice]
+`, name)), 0o644)
+	os.WriteFile(filepath.Join(pol, "scoring.yml"), []byte("version: 1\nweights: {pr_merged: 10, review_approved: 3, review_changes_requested: 3, review_commented: 1, issue_opened: 2, issue_closed: 1, comment: 0.5, commit: 1, release_published: 5, manual: 1}\n"), 0o644)
+	os.WriteFile(filepath.Join(pol, "governance.yml"), []byte("version: 1\nprofiles:\n  default: {duration: 7d, voters: members, quorum: 0.5, threshold: 0.5}\n"), 0o644)
+	cfg := filepath.Join(dir, "accord.yml")
+	tokenEnv := "TEST_GITEA_TOKEN"
+	if forgeType == "github" {
+		tokenEnv = "TEST_GITHUB_TOKEN"
+	}
+	secretEnv := map[string]string{"github": "TEST_GITHUB_SECRETS", "gitea": "TEST_GITEA_SECRETS"}[forgeType]
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: 127.0.0.1:0
+database: %s
+policies: {dir: %s}
+forges:
+  - {name: %s, type: %s, base_url: %s, token_env: %s, webhook_secrets_env: %s}
+`, filepath.Join(dir, "accord.db"), pol, name, forgeType, url, tokenEnv, secretEnv)), 0o600)
+	return cfg
+}
+
+// waitFor polls until cond holds (the outbox works after the 202).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func ledgerOutcome(t *testing.T, st *store.Store) map[string]any {
+	var out map[string]any
+	st.LedgerEntries(context.Background(), func(e ledger.Entry) error {
+		if e.Kind == ledger.KindOutcome {
+			json.Unmarshal(e.Body, &out)
+		}
+		return nil
+	})
+	return out
+}
+
+// TestVoteThroughIntakeGitea sends the captured Gitea deliveries of a vote
+// (/propose, /vote yes, a quoted /vote no with /vote abstain, an edit to
+// /vote no, a deletion) signed to a running accord serve, then a
+// /proposal cancel: the fake Gitea shows the labels and the status comment,
+// and the ledger the outcome.
+func TestVoteThroughIntakeGitea(t *testing.T) {
+	fake, srv := newForgeState(t, false)
+	dir := t.TempDir()
+	voteConfig(t, dir, "gitea", srv.URL)
+	t.Setenv("TEST_GITEA_TOKEN", giteaToken)
+	s := startServer(t, dir)
+	fixtures := loadGiteaFixtures(t)
+	for _, fx := range fixtures[:6] { // 001 opened … 006 deleted
+		if code := s.post("gitea", fx.headers, fx.body); code != 202 {
+			t.Fatalf("%s: %d", fx.name, code)
+		}
+	}
+	waitFor(t, "the status comment with the tally", func() bool {
+		_, status, _ := fake.snapshot()
+		return strings.Contains(status, "| 0 | 1 | 0 | 0 | 1 of 3 members |")
+	})
+	labels, _, _ := fake.snapshot()
+	if strings.Join(labels, ",") != "vote/open" {
+		t.Errorf("labels %v", labels)
+	}
+	// Alice, the proposer, cancels: a new comment in the shape of 002.
+	cancel := fixtures[1]
+	body := strings.Replace(string(cancel.body), `"body": "/propose"`, `"body": "/proposal cancel"`, 1)
+	body = strings.Replace(body, "\"comment\": {\n    \"id\": 1,", "\"comment\": {\n    \"id\": 77,", 1)
+	if !strings.Contains(body, "/proposal cancel") || !strings.Contains(body, `"id": 77,`) {
+		t.Fatal("the cancel delivery was not made")
+	}
+	h := cancel.headers.Clone()
+	h.Set("X-Gitea-Delivery", "cancel-1")
+	h.Set("X-Gitea-Signature", giteaSignature(giteaSecret, []byte(body)))
+	h.Del("X-Hub-Signature-256")
+	h.Del("X-Hub-Signature")
+	h.Del("X-Gogs-Signature")
+	if code := s.post("gitea", h, []byte(body)); code != 202 {
+		t.Fatalf("cancel: %d", code)
+	}
+	st := s.openStore()
+	waitFor(t, "the cancelled outcome", func() bool {
+		o := ledgerOutcome(t, st)
+		labels, status, _ := fake.snapshot()
+		return o != nil && o["outcome"] == "cancelled" && strings.Join(labels, ",") == "vote/cancelled" && strings.Contains(status, "**Result: cancelled**")
+	})
+}
+
+// TestVoteThroughIntakeGitHub runs a vote from GitHub-shaped deliveries
+// (the octokit issue_comment example, with the bodies and logins of a
+// vote): a non-member gets one reply, and the maintainer's close, once the
+// outcome is decided, passes it.
+func TestVoteThroughIntakeGitHub(t *testing.T) {
+	fake, srv := newForgeState(t, true)
+	dir := t.TempDir()
+	voteConfig(t, dir, "github", srv.URL)
+	t.Setenv("TEST_GITHUB_TOKEN", githubToken)
+	s := startServer(t, dir)
+	example, err := os.ReadFile("../../forges/github/testdata/payloads/issue_comment.created.1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(id int, login, text string) {
+		var p map[string]any
+		json.Unmarshal(example, &p)
+		c := p["comment"].(map[string]any)
+		c["id"], c["body"] = id, text
+		c["user"].(map[string]any)["login"] = login
+		p["sender"].(map[string]any)["login"] = login
+		body, _ := json.Marshal(p)
+		if code := s.post("github", githubHeaders("issue_comment", fmt.Sprint("gh-vote-", id), githubSecret, body), body); code != 202 {
+			t.Fatalf("comment %d: %d", id, code)
+		}
+	}
+	send(1, "alice", "/propose")
+	send(2, "alice", "/vote yes")
+	send(3, "bob", "/vote yes")
+	send(4, "mallory", "/vote no") // not a member: one reply
+	send(5, "alice", "/proposal close")
+	st := s.openStore()
+	waitFor(t, "the passed outcome", func() bool {
+		o := ledgerOutcome(t, st)
+		labels, status, _ := fake.snapshot()
+		return o != nil && o["outcome"] == "passed" && strings.Join(labels, ",") == "vote/passed" && strings.Contains(status, "Votes: alice yes, bob yes.")
+	})
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	replies := 0
+	for _, c := range fake.comments {
+		if strings.Contains(fmt.Sprint(c["body"]), "only members may vote") {
+			replies++
+		}
+	}
+	if replies != 1 {
+		t.Errorf("%d replies to the non-member, want 1", replies)
+	}
+}
