@@ -28,7 +28,7 @@ type forgeState struct {
 	github   bool
 	mu       sync.Mutex
 	comments []map[string]any
-	labels   map[string]int    // repo label → id
+	labels   map[string]int     // repo label → id
 	issue    map[int64][]string // issue → labels
 	statuses map[string][]string
 	nextID   int
