@@ -36,7 +36,8 @@ type fakeForge struct {
 	reviews  map[int64][]forges.Review
 	issues   [][]forges.Issue
 	releases [][]forges.Release
-	pages    []string // the list calls made, "pulls 1" …
+	pages    []string           // the list calls made, "pulls 1" …
+	changed  map[int64][]string // a pull request's changed files
 }
 
 func newFakeForge() *fakeForge {
@@ -180,6 +181,14 @@ func page[T any](f *fakeForge, name string, pages [][]T, p int) ([]T, int, error
 	return pages[p-1], next, nil
 }
 
+func (f *fakeForge) PullFiles(_ context.Context, _ forges.RepoRef, n int64) ([]string, error) {
+	if err := f.call("PullFiles"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changed[n], nil
+}
 func (f *fakeForge) ListClosedPulls(_ context.Context, _ forges.RepoRef, p int) ([]forges.PullRequest, int, error) {
 	return page(f, "pulls", f.pulls, p)
 }

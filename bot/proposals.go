@@ -32,6 +32,7 @@ const KindProposal = "proposal"
 type Proposals struct {
 	Policies *Policies
 	Store    *store.Store
+	Clients  map[string]forges.Client // to read a pull request's files for automation rules
 	Log      *slog.Logger
 	Window   time.Duration // at most one status comment edit per window; default 5s
 	Now      func() time.Time
@@ -63,10 +64,41 @@ func (h *Proposals) Handle(ctx context.Context, ev *forges.Event, act *Actions) 
 		return h.onComment(ctx, set, ev)
 	case (ev.Kind == forges.KindIssue || ev.Kind == forges.KindPullRequest) && (ev.Action == forges.ActionLabeled || ev.Action == forges.ActionLabelsUpdated):
 		return h.onLabel(ctx, set, ev)
-	case ev.Kind == forges.KindPullRequest && ev.Action == forges.ActionSynchronized && ev.PullRequest != nil:
-		return h.onNewHead(ctx, ev)
+	case ev.Kind == forges.KindPullRequest && ev.PullRequest != nil &&
+		(ev.Action == forges.ActionOpened || ev.Action == forges.ActionReopened || ev.Action == forges.ActionSynchronized):
+		if ev.Action == forges.ActionSynchronized {
+			if err := h.onNewHead(ctx, ev); err != nil {
+				return err
+			}
+		}
+		return h.automate(ctx, set, ev)
 	}
 	return nil
+}
+
+// automate opens a vote by itself on a pull request whose changed files
+// match one of governance.yml's automation rules (the first that matches
+// names the profile), unless the pull request has had a vote already.
+func (h *Proposals) automate(ctx context.Context, set *policies.Set, ev *forges.Event) error {
+	if len(set.Governance.Automation) == 0 || ev.PullRequest.State == "closed" {
+		return nil
+	}
+	c, ok := h.Clients[ev.Forge]
+	if !ok {
+		return nil
+	}
+	if last, err := h.Store.LastProposalOn(ctx, ev.Forge, ev.Repo.FullName(), ev.PullRequest.Number); err != nil || last != nil {
+		return err
+	}
+	files, err := c.PullFiles(ctx, ev.Ref(), ev.PullRequest.Number)
+	if err != nil {
+		return err // retried with the delivery
+	}
+	prof := set.Governance.ProfileForPaths(files)
+	if prof == nil {
+		return nil
+	}
+	return h.open(ctx, set, ev, prof, ev.Forge+":"+ev.PullRequest.Author.Login, fmt.Sprintf("automation:%s:%s#%d", ev.Forge, ev.Repo.FullName(), ev.PullRequest.Number))
 }
 
 func number(ev *forges.Event) int64 {
@@ -167,6 +199,16 @@ func (h *Proposals) propose(ctx context.Context, set *policies.Set, ev *forges.E
 		return h.sayOrLog(ctx, ev, c, fmt.Sprintf("only members may propose; %s is not one.", who))
 	case prof.Proposers == policies.ProposersMaintainers && !set.Coops.IsMaintainer(m.ID):
 		return h.sayOrLog(ctx, ev, c, fmt.Sprintf("only maintainers may open a %q vote.", prof.Name))
+	}
+	return h.open(ctx, set, ev, prof, who, origin, c)
+}
+
+// open opens a proposal with a profile: the permission to propose is
+// checked already (or an automation rule opens it).
+func (h *Proposals) open(ctx context.Context, set *policies.Set, ev *forges.Event, prof *policies.Profile, who, origin string, cs ...Command) error {
+	c := Command{}
+	if len(cs) > 0 {
+		c = cs[0]
 	}
 	now := h.now()
 	p := store.Proposal{Forge: ev.Forge, Repo: ev.Repo.FullName(), Number: number(ev), Install: ev.InstallationID,

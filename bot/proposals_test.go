@@ -37,6 +37,8 @@ profiles:
   early: {duration: 7d, voters: members, quorum: 0.5, threshold: 0.5, close_early: true}
   coops: {duration: 7d, voters: coops, quorum: 0.5, threshold: 0.5}
   consent: {duration: 7d, voters: members, quorum: 0.5, threshold: 0.5, block: true}
+automation:
+  - {patterns: ["accord/*.yml"], profile: consent}
 `
 
 // voting is a federation of three co-ops and six members (m6's membership
@@ -65,7 +67,8 @@ func newVoting(t *testing.T) *voting {
 	if err := pols.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h := &Proposals{Policies: pols, Store: st, Now: clk.now, Log: slog.New(slog.DiscardHandler)}
+	h := &Proposals{Policies: pols, Store: st, Now: clk.now, Log: slog.New(slog.DiscardHandler),
+		Clients: map[string]forges.Client{"gitea": f}}
 	o.StatusBody = h.StatusBody
 	return &voting{t: t, f: f, st: st, o: o, h: h, clk: clk, next: 100}
 }
@@ -381,5 +384,31 @@ func TestVoteStormCoalesces(t *testing.T) {
 	// m3's (no), 998 m4's (yes), 999 m5's (no).
 	if s := v.status(); !strings.Contains(s, "| 2 | 3 | 0 | 0 | 5 of 5 members |") {
 		t.Errorf("final tally:\n%s", s)
+	}
+}
+
+// TestVoteAutomation: a pull request that changes the policy files opens a
+// vote with the rule's profile by itself, once; one that changes other
+// files opens none.
+func TestVoteAutomation(t *testing.T) {
+	v := newVoting(t)
+	v.f.changed = map[int64][]string{7: {"docs/readme.md", "accord/coops.yml"}, 8: {"docs/readme.md"}}
+	pr := func(n int64, action string) *forges.Event {
+		return &forges.Event{Forge: "gitea", DeliveryID: fmt.Sprint("pr", n, action), Kind: forges.KindPullRequest, Action: action, Time: v.clk.now(),
+			Repo: forges.Repo{Owner: "federation", Name: "governance"}, Actor: forges.User{Login: "m3"},
+			PullRequest: &forges.PullRequest{Number: n, Title: "Add hypha", Author: forges.User{Login: "m3"}, State: "open", HeadSHA: fmt.Sprint("sha", n)}}
+	}
+	for _, ev := range []*forges.Event{pr(7, forges.ActionOpened), pr(7, forges.ActionSynchronized), pr(8, forges.ActionOpened)} {
+		if err := v.h.Handle(context.Background(), ev, NewActions("gitea", ev.DeliveryID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v.settle()
+	ps, _ := v.st.ListProposals(context.Background(), 10)
+	if len(ps) != 1 || ps[0].Number != 7 || ps[0].Profile != "consent" || !ps[0].IsPull {
+		t.Fatalf("proposals %+v", ps)
+	}
+	if st := lastStatus(t, v.f, "sha7"); st.State != forges.StatusPending || st.Context != StatusVote {
+		t.Errorf("status %+v", st)
 	}
 }

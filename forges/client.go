@@ -49,6 +49,10 @@ type Client interface {
 	// PullCommits returns a pull request's commits, following pagination (for
 	// Co-authored-by trailers).
 	PullCommits(ctx context.Context, repo RepoRef, number int64) ([]Commit, error)
+	// PullFiles returns the paths of the files a pull request changes
+	// (added, modified, removed, renamed: both names), following pagination;
+	// governance.yml's automation rules match them.
+	PullFiles(ctx context.Context, repo RepoRef, number int64) ([]string, error)
 	// ListClosedPulls returns one page (from 1) of the repository's closed
 	// pull requests, oldest first, merged or not, and the next page (0 after
 	// the last). For `accord backfill`.

@@ -146,4 +146,35 @@ forges:
 	if !strings.Contains(s2.logs.String(), "resuming effects left unfinished") {
 		t.Errorf("the restart did not say it resumed:\n%s", s2.logs.String())
 	}
+	if logs := s.logs.String() + s2.logs.String(); strings.Contains(logs, giteaToken) {
+		t.Error("the API token reached the logs")
+	}
+}
+
+// TestRejectedTokenStaysOutOfLogs: a forge that refuses the token makes the
+// effect dead with the forge's answer; the token is in no log line.
+func TestRejectedTokenStaysOutOfLogs(t *testing.T) {
+	fake := newCommentsForge(t)
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	close(fake.release)
+	dir := t.TempDir()
+	cfg := fmt.Sprintf("listen: 127.0.0.1:0\ndatabase: %s\npolicies: {dir: %s}\nforges:\n  - {name: gitea, type: gitea, base_url: %s, token_env: TEST_GITEA_TOKEN, webhook_secrets_env: TEST_GITEA_SECRETS}\n",
+		filepath.Join(dir, "accord.db"), examplesDir(t), srv.URL)
+	os.WriteFile(filepath.Join(dir, "accord.yml"), []byte(cfg), 0o600)
+	wrong := "wrong-" + giteaToken
+	t.Setenv("TEST_GITEA_TOKEN", wrong)
+	s := startServer(t, dir)
+	st := s.openStore()
+	act := bot.NewActions("gitea", "d-401")
+	act.Comment(forges.RepoRef{Owner: "federation", Name: "commons"}, 1, "hello")
+	st.EnqueueEffects(context.Background(), time.Now(), act.Effects())
+	waitFor(t, "the effect to die", func() bool {
+		es, _ := st.ListEffects(context.Background(), store.StateDead, 10)
+		return len(es) == 1 && strings.Contains(es[0].LastError, "401")
+	})
+	s.stop()
+	if logs := s.logs.String(); !strings.Contains(logs, "effect is dead") || strings.Contains(logs, wrong) || strings.Contains(logs, giteaToken) {
+		t.Errorf("logs:\n%s", logs)
+	}
 }

@@ -553,6 +553,33 @@ func (c *Client) PullCommits(ctx context.Context, repo forges.RepoRef, number in
 	return out, nil
 }
 
+// PullFiles returns the paths a pull request changes: each file's name
+// and, for a rename, its previous name too; sorted, each once. Gitea sends
+// previous_filename empty for all but renames.
+func (c *Client) PullFiles(ctx context.Context, repo forges.RepoRef, number int64) (_ []string, err error) {
+	k := c.begin(ctx, "PullFiles")
+	defer k.done(&err)
+	fs, err := pages(k, func(lo sdk.ListOptions) ([]*sdk.ChangedFile, *sdk.Response, error) {
+		return k.api.ListPullRequestFiles(repo.Owner, repo.Name, number, sdk.ListPullRequestFilesOptions{ListOptions: lo})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(fs))
+	for _, f := range fs {
+		if f == nil {
+			continue
+		}
+		for _, p := range []string{f.Filename, f.PreviousFilename} {
+			if p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
 // ListClosedPulls returns one page of the repository's closed pull
 // requests, merged or not, oldest (created) first.
 func (c *Client) ListClosedPulls(ctx context.Context, repo forges.RepoRef, page int) (_ []forges.PullRequest, _ int, err error) {

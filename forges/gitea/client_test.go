@@ -357,6 +357,63 @@ func TestPullCommitsTwoPages(t *testing.T) {
 	}
 }
 
+// PullFiles returns each file's name and a rename's previous name, sorted,
+// each once.
+func TestPullFiles(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("pull-files")
+	got, err := a.client.PullFiles(context.Background(), commons, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons/pulls/2/files?limit=50&page=1")
+	wantToken(t, a.only(t))
+	want := []string{
+		"accord/coops.yml", // changed
+		"docs/hello.md",    // added
+		"docs/meeting.md",  // renamed …
+		"notes/meeting.md", // … from here
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	a.wantOK(t, "PullFiles")
+}
+
+// 53 files come as a full page of 50 and a page of 3, with a Link header
+// or, as Gitea pages some lists, with X-Total-Count alone. A file listed
+// twice (the pull request changed between the pages) comes back once.
+func TestPullFilesTwoPages(t *testing.T) {
+	for _, noLink := range []bool{false, true} {
+		a := newAPITest(t, nil)
+		items := a.srv.Items("pull-files")
+		for i := range 49 {
+			name := fmt.Sprintf("docs/page-%02d.md", i)
+			items = append(items, reshape(t, items[1], map[string]any{"filename": name}))
+		}
+		items = append(items, items[1])
+		a.srv.Paged("GET", "/api/v1/repos/federation/commons/pulls/2/files", items).NoLink = noLink
+		got, err := a.client.PullFiles(context.Background(), commons, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.wantCalls(t,
+			"GET /api/v1/repos/federation/commons/pulls/2/files?limit=50&page=1",
+			"GET /api/v1/repos/federation/commons/pulls/2/files?limit=50&page=2")
+		for _, r := range a.sent() {
+			wantToken(t, r)
+		}
+		if len(got) != 53 || got[0] != "accord/coops.yml" || got[1] != "docs/hello.md" ||
+			got[2] != "docs/meeting.md" || got[3] != "docs/page-00.md" || got[51] != "docs/page-48.md" || got[52] != "notes/meeting.md" {
+			t.Errorf("no Link %v: got %d paths %q", noLink, len(got), got)
+		}
+		if n := len(a.obs.calls); n != 1 {
+			t.Errorf("%d calls reported, want 1", n)
+		}
+		a.wantOK(t, "PullFiles")
+	}
+}
+
 var voteOpen = forges.Label{Name: "vote/open", Color: "0e8a16", Description: "a vote is open"}
 
 // The recorded run: the repository had no labels, so vote/open was created
@@ -1112,6 +1169,10 @@ func TestListsNotFound(t *testing.T) {
 			_, err := c.ListReviews(ctx, commons, 999999)
 			return err
 		}},
+		"PullFiles": {"/api/v1/repos/federation/commons/pulls/999999/files", func(c *gitea.Client) error {
+			_, err := c.PullFiles(ctx, commons, 999999)
+			return err
+		}},
 		"ListIssues": {"/api/v1/repos/federation/commons/issues", func(c *gitea.Client) error {
 			_, _, err := c.ListIssues(ctx, commons, 1)
 			return err
@@ -1360,6 +1421,7 @@ func everyMethod(c *gitea.Client) map[string]error {
 	_, errs["Permission"] = c.Permission(ctx, commons, "bob")
 	errs["SetStatus"] = c.SetStatus(ctx, commons, "50176b13984d7342f8a952c99a3f27a766ed5e80", forges.Status{State: forges.StatusPending, Context: "accord/vote"})
 	_, errs["PullCommits"] = c.PullCommits(ctx, commons, 2)
+	_, errs["PullFiles"] = c.PullFiles(ctx, commons, 2)
 	_, _, errs["ListClosedPulls"] = c.ListClosedPulls(ctx, commons, 1)
 	_, errs["ListReviews"] = c.ListReviews(ctx, commons, 2)
 	_, _, errs["ListIssues"] = c.ListIssues(ctx, commons, 1)
@@ -1398,8 +1460,8 @@ func TestTokenNeverInErrors(t *testing.T) {
 				t.Errorf("%d: %s: token in %q", resp.Status, op, err.Error())
 			}
 		}
-		if len(a.obs.calls) != 19 {
-			t.Errorf("%d: %d calls reported, want 19", resp.Status, len(a.obs.calls))
+		if len(a.obs.calls) != 20 {
+			t.Errorf("%d: %d calls reported, want 20", resp.Status, len(a.obs.calls))
 		}
 		for _, c := range a.obs.calls {
 			if strings.Contains(c.forge+c.op+c.outcome, apiToken) {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -699,6 +700,33 @@ func (c *Client) PullCommits(ctx context.Context, repo forges.RepoRef, number in
 		})
 	}
 	return out, nil
+}
+
+// PullFiles returns the paths a pull request changes, over all pages:
+// each file's name and, for a rename, its previous name too; sorted, each
+// once. GitHub lists at most 3000 files of a pull request.
+func (c *Client) PullFiles(ctx context.Context, repo forges.RepoRef, number int64) ([]string, error) {
+	const op = "PullFiles"
+	api, err := c.repoClient(ctx, op, repo)
+	if err != nil {
+		return nil, err
+	}
+	all, err := pages(c, op, func(page int) ([]*gh.CommitFile, *gh.Response, error) {
+		return api.PullRequests.ListFiles(ctx, repo.Owner, repo.Name, int(number), &gh.ListOptions{PerPage: listPage, Page: page})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(all))
+	for _, f := range all {
+		for _, p := range []string{f.GetFilename(), f.GetPreviousFilename()} {
+			if p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // listPage is the page size of the list requests: 100, GitHub's most.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -541,6 +542,51 @@ func TestPullCommitsPaginates(t *testing.T) {
 	eq(t, "requests", len(srv.Requests()), 2)
 }
 
+// PullFiles follows the Link header over both pages and returns every
+// file's name and a rename's previous name, sorted, each once.
+func TestPullFiles(t *testing.T) {
+	c, srv, obs := tokenClient(t)
+	path := octocatPath + "/pulls/1347/files"
+	srv.Handle("GET", path, fixtures.Route{
+		Pages: [][]byte{fixtures.Load(t, "pull-files-1"), fixtures.Load(t, "pull-files-2")},
+		Query: map[string][]string{"per_page": {"100"}},
+	})
+	got, err := c.PullFiles(ctx, octocat, 1347)
+	must(t, err)
+	eq(t, "paths", got, []string{
+		"accord/governance.yml", // modified
+		"docs/guide.md",         // renamed …
+		"file1.txt",             // added
+		"guide.md",              // … from here
+		"obsolete.txt",          // removed
+	})
+	reqs := srv.Requests()
+	eq(t, "requests", len(reqs), 2)
+	for i, r := range reqs {
+		eq(t, "request", r.Method+" "+r.Path, "GET "+path)
+		eq(t, "auth", r.Auth(), "Bearer "+testToken)
+		eq(t, "query", r.Query, url.Values{"page": {strconv.Itoa(i + 1)}, "per_page": {"100"}})
+	}
+	eq(t, "observed", obs.Calls(), []string{"gh-test PullFiles ok", "gh-test PullFiles ok"})
+}
+
+// A file listed twice (the pull request changed between two pages) comes
+// back once; a pull request that changes nothing gives no paths.
+func TestPullFilesOnce(t *testing.T) {
+	c, srv, _ := tokenClient(t)
+	path := octocatPath + "/pulls/1347/files"
+	page1 := fixtures.Load(t, "pull-files-1")
+	srv.Handle("GET", path, fixtures.Route{Pages: [][]byte{page1, page1}})
+	got, err := c.PullFiles(ctx, octocat, 1347)
+	must(t, err)
+	eq(t, "paths", got, []string{"accord/governance.yml", "file1.txt"})
+
+	srv.Handle("GET", path, fixtures.Route{Body: []byte("[]")})
+	got, err = c.PullFiles(ctx, octocat, 1347)
+	must(t, err)
+	eq(t, "no paths", len(got), 0)
+}
+
 // octocatUser is octocat as GitHub's documentation examples have it.
 var octocatUser = forges.User{ID: 1, Login: "octocat"}
 
@@ -782,6 +828,9 @@ func TestListNotFound(t *testing.T) {
 	}
 	listers := []lister{{"ListReviews", octocatPath + "/pulls/12/reviews", func(c *ghclient.Client) error {
 		_, err := c.ListReviews(ctx, octocat, 12)
+		return err
+	}}, {"PullFiles", octocatPath + "/pulls/1347/files", func(c *ghclient.Client) error {
+		_, err := c.PullFiles(ctx, octocat, 1347)
 		return err
 	}}}
 	for _, pl := range pageLists {
@@ -1033,6 +1082,7 @@ var calls = map[string]func(c forges.Client, repo forges.RepoRef) error{
 		return c.SetStatus(ctx, r, "abc", forges.Status{State: "success", Context: "accord/vote"})
 	},
 	"PullCommits": func(c forges.Client, r forges.RepoRef) error { _, err := c.PullCommits(ctx, r, 1); return err },
+	"PullFiles":   func(c forges.Client, r forges.RepoRef) error { _, err := c.PullFiles(ctx, r, 1); return err },
 	"ListClosedPulls": func(c forges.Client, r forges.RepoRef) error {
 		_, _, err := c.ListClosedPulls(ctx, r, 1)
 		return err
