@@ -32,10 +32,12 @@ type forgeState struct {
 	issue    map[int64][]string // issue → labels
 	statuses map[string][]string
 	nextID   int
+	files    map[int64][]string // a pull request's changed files
 }
 
 func newForgeState(t *testing.T, github bool) (*forgeState, *httptest.Server) {
-	f := &forgeState{t: t, github: github, labels: map[string]int{}, issue: map[int64][]string{}, statuses: map[string][]string{}, nextID: 900}
+	f := &forgeState{t: t, github: github, labels: map[string]int{}, issue: map[int64][]string{}, statuses: map[string][]string{},
+		nextID: 900, files: map[int64][]string{}}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -50,6 +52,7 @@ var (
 	reIssueLabs  = regexp.MustCompile(`^/repos/[^/]+/[^/]+/issues/(\d+)/labels$`)
 	reIssueLab   = regexp.MustCompile(`^/repos/[^/]+/[^/]+/issues/(\d+)/labels/(.+)$`)
 	reStatus     = regexp.MustCompile(`^/repos/[^/]+/[^/]+/statuses/(\w+)$`)
+	rePullFiles  = regexp.MustCompile(`^/repos/[^/]+/[^/]+/pulls/(\d+)/files$`)
 )
 
 func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -85,11 +88,24 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch m := r.Method; {
 	case m == "GET" && reComments.MatchString(path):
-		if r.URL.Query().Get("page") > "1" {
-			reply(200, []any{})
-			return
+		n, _ := strconv.ParseInt(reComments.FindStringSubmatch(path)[1], 10, 64)
+		out := []any{}
+		for _, c := range f.comments {
+			if c["issue"] == n && r.URL.Query().Get("page") <= "1" {
+				out = append(out, c)
+			}
 		}
-		reply(200, f.comments)
+		reply(200, out)
+	case m == "GET" && rePullFiles.MatchString(path):
+		n, _ := strconv.ParseInt(rePullFiles.FindStringSubmatch(path)[1], 10, 64)
+		out := []any{}
+		for _, name := range f.files[n] {
+			if r.URL.Query().Get("page") <= "1" {
+				out = append(out, map[string]any{"filename": name, "status": "modified"})
+			}
+		}
+		w.Header().Set("X-Total-Count", strconv.Itoa(len(f.files[n])))
+		reply(200, out)
 	case m == "POST" && reComments.MatchString(path):
 		n, _ := strconv.ParseInt(reComments.FindStringSubmatch(path)[1], 10, 64)
 		f.nextID++
