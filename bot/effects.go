@@ -23,6 +23,9 @@ const (
 	// when the effect is carried out, from the proposal as it is then, so
 	// one edit per window shows every vote cast in it.
 	OpProposalStatus = "proposal_status"
+	// OpProposalResult posts a proposal's result, once: made when it is
+	// posted, with the hash of the outcome's ledger entry.
+	OpProposalResult = "proposal_result"
 )
 
 // effectArgs are the arguments of every op; each op uses its own fields.
@@ -137,6 +140,13 @@ func (a *Actions) RefreshStatus(repo forges.RepoRef, number, proposal int64, now
 	payload, _ := json.Marshal(effectArgs{Repo: repo, Number: number, Proposal: proposal, Marker: Marker(fmt.Sprint("status ", proposal))})
 	a.list = append(a.list, store.NewEffect{Key: fmt.Sprintf("%s/proposal/%d/status/%d", a.forge, proposal, end.UnixNano()),
 		Forge: a.forge, Op: OpProposalStatus, Payload: payload, NotBefore: end})
+}
+
+// PostResult asks for a proposal's result comment.
+func (a *Actions) PostResult(repo forges.RepoRef, number, proposal int64) {
+	payload, _ := json.Marshal(effectArgs{Repo: repo, Number: number, Proposal: proposal, Marker: Marker(fmt.Sprint("result ", proposal))})
+	a.list = append(a.list, store.NewEffect{Key: fmt.Sprintf("%s/proposal/%d/result", a.forge, proposal),
+		Forge: a.forge, Op: OpProposalResult, Payload: payload})
 }
 
 // SetStatus sets a commit status.

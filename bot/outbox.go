@@ -38,8 +38,10 @@ type Outbox struct {
 	Batch       int           // effects claimed at once; default 32
 	Poll        time.Duration // the longest an idle outbox sleeps; default 1s
 	Now         func() time.Time
-	// StatusBody makes a proposal's status comment (OpProposalStatus).
+	// StatusBody makes a proposal's status comment (OpProposalStatus);
+	// ResultBody its result comment (OpProposalResult).
 	StatusBody func(ctx context.Context, proposal int64) (string, error)
+	ResultBody func(ctx context.Context, proposal int64) (string, error)
 
 	blocked map[string]time.Time // forge → when its rate limit lifts
 	wake    chan struct{}
@@ -218,6 +220,19 @@ func (o *Outbox) do(ctx context.Context, e *store.Effect) error {
 		}
 		a.Body = a.Marker + "\n" + body
 		return o.upsert(ctx, c, a)
+	case OpProposalResult:
+		if o.ResultBody == nil {
+			return fmt.Errorf("effect %d: no proposals to render", e.Seq)
+		}
+		if found, err := findComment(ctx, c, a); err != nil || found != nil {
+			return err // posted already
+		}
+		body, err := o.ResultBody(ctx, a.Proposal)
+		if err != nil {
+			return err
+		}
+		_, err = c.CreateComment(ctx, a.Repo, a.Number, a.Marker+"\n"+body)
+		return err
 	case OpAddLabels:
 		return c.AddLabels(ctx, a.Repo, a.Number, a.Labels)
 	case OpRemoveLabel:

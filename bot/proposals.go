@@ -509,6 +509,7 @@ func (h *Proposals) Close(ctx context.Context, set *policies.Set, p *store.Propo
 	a := f.act.Effects()
 	resultFx := NewActions(p.Forge, fmt.Sprint("proposal/", p.ID, "/result"))
 	resultFx.RefreshStatus(ref, p.Number, p.ID, h.now(), time.Nanosecond) // the status comment shows the result at once
+	resultFx.PostResult(ref, p.Number, p.ID)
 	a = append(a, resultFx.Effects()...)
 	ballots := map[string]string{}
 	for _, v := range votes {
@@ -565,6 +566,53 @@ func (h *Proposals) Run(ctx context.Context, interval time.Duration, woken func(
 		case <-tick.C:
 		}
 	}
+}
+
+// ResultBody is the comment that announces a closed proposal's result:
+// the outcome, the final tally, who voted what, and the hash of the
+// outcome's ledger entry, which anyone can look up in an export.
+func (h *Proposals) ResultBody(ctx context.Context, id int64) (string, error) {
+	p, err := h.Store.GetProposal(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if p.State == store.ProposalOpen {
+		return "", fmt.Errorf("proposal %d is open", id)
+	}
+	hash, err := h.Store.EntryHash(ctx, OutcomeKey(p.ID))
+	if err != nil {
+		return "", err
+	}
+	votes, err := h.Store.Votes(ctx, p.ID)
+	if err != nil {
+		return "", err
+	}
+	last := map[string]string{}
+	for _, v := range votes {
+		last[v.Member] = v.Choice
+	}
+	counts := map[string]int{}
+	var names []string
+	for m, c := range last {
+		counts[c]++
+		names = append(names, m)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	fmt.Fprintf(&b, "**The vote %s.** %d yes, %d no, %d abstain, %d block.\n\n", p.State,
+		counts[ChoiceYes], counts[ChoiceNo], counts[ChoiceAbstain], counts[ChoiceBlock])
+	if len(names) > 0 {
+		b.WriteString("Votes: ")
+		for i, m := range names {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s %s", m, last[m])
+		}
+		b.WriteString(".\n\n")
+	}
+	fmt.Fprintf(&b, "Recorded in the ledger as entry `%s` (`accord ledger export` shows it; `accord ledger verify` checks it).\n", hash)
+	return b.String(), nil
 }
 
 // StatusBody is the status comment of a proposal: the question, the

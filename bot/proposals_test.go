@@ -69,7 +69,7 @@ func newVoting(t *testing.T) *voting {
 	}
 	h := &Proposals{Policies: pols, Store: st, Now: clk.now, Log: slog.New(slog.DiscardHandler),
 		Clients: map[string]forges.Client{"gitea": f}}
-	o.StatusBody = h.StatusBody
+	o.StatusBody, o.ResultBody = h.StatusBody, h.ResultBody
 	return &voting{t: t, f: f, st: st, o: o, h: h, clk: clk, next: 100}
 }
 
@@ -114,10 +114,11 @@ func (v *voting) status() string {
 	return ""
 }
 
+// replies are the bot's comments other than the status and the result.
 func (v *voting) replies() []string {
 	var out []string
 	for _, c := range v.f.comments {
-		if !strings.Contains(c.Body, "### Vote:") {
+		if !strings.Contains(c.Body, "### Vote:") && !strings.Contains(c.Body, "**The vote ") {
 			out = append(out, c.Body)
 		}
 	}
@@ -155,6 +156,15 @@ func (v *voting) wantClosed(outcome string) {
 	}
 	if s := v.status(); !strings.Contains(s, "**Result: "+outcome+"**") || !strings.Contains(s, "Ledger entry `") {
 		v.t.Errorf("status comment:\n%s", s)
+	}
+	results := 0
+	for _, c := range v.f.comments {
+		if strings.Contains(c.Body, "**The vote "+outcome+".**") && strings.Contains(c.Body, "Recorded in the ledger as entry `") {
+			results++
+		}
+	}
+	if results != 1 {
+		v.t.Errorf("%d result comments, want 1", results)
 	}
 }
 

@@ -164,21 +164,30 @@ maintainers: [alice]
 	os.WriteFile(filepath.Join(pol, "governance.yml"), []byte(scenarioGovernance), 0o644)
 }
 
-// issueView is what the fake forge shows of one issue.
+// issueView is what the fake forge shows of one issue: its labels, the
+// status comment, the result comment, and the other replies.
 func (f *forgeState) issueView(n int64) (labels string, status string, replies []string) {
+	labels, status, _, replies = f.issueResult(n)
+	return labels, status, replies
+}
+
+func (f *forgeState) issueResult(n int64) (labels, status, result string, replies []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, c := range f.comments {
 		if c["issue"] != n {
 			continue
 		}
-		if b := fmt.Sprint(c["body"]); strings.Contains(b, "### Vote:") {
+		switch b := fmt.Sprint(c["body"]); {
+		case strings.Contains(b, "### Vote:"):
 			status = b
-		} else {
+		case strings.Contains(b, "**The vote "):
+			result += b
+		default:
 			replies = append(replies, b)
 		}
 	}
-	return strings.Join(f.issue[n], ","), status, replies
+	return strings.Join(f.issue[n], ","), status, result, replies
 }
 
 func outcomes(st *store.Store) map[int64]map[string]any {
@@ -324,6 +333,10 @@ func runScenarios(t *testing.T, forge string) {
 		if !strings.Contains(status, "Ledger entry `") || strings.Contains(status, "Ledger entry ``") {
 			t.Errorf("issue %d: no ledger hash in the result", c.issue)
 		}
+		waitFor(t, fmt.Sprint("the result comment of issue ", c.issue), func() bool {
+			_, _, result, _ := fake.issueResult(c.issue)
+			return strings.Count(result, "**The vote "+want[c.issue]+".**") == 1 && strings.Contains(result, "Recorded in the ledger as entry `")
+		})
 	}
 	_, _, replies16 := fake.issueView(16)
 	if len(replies16) != 2 || !strings.Contains(replies16[0], "only members may vote") || !strings.Contains(replies16[1], "only the proposer or a maintainer") {

@@ -65,7 +65,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	router.On(pols, forges.KindPush, forges.KindPullRequest)
 	router.On(&bot.Commands{Policies: pols}, forges.KindComment)
 	proposals := &bot.Proposals{Policies: pols, Store: st, Log: log, Clients: clients}
-	outbox.StatusBody = proposals.StatusBody
+	outbox.StatusBody, outbox.ResultBody = proposals.StatusBody, proposals.ResultBody
 	router.On(proposals, forges.KindComment, forges.KindIssue, forges.KindPullRequest)
 	router.On(&bot.Facts{Clients: clients}, forges.KindPullRequest, forges.KindReview, forges.KindIssue,
 		forges.KindComment, forges.KindPush, forges.KindRelease)
