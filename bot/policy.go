@@ -190,9 +190,17 @@ func (p *Policies) onPull(ctx context.Context, ev *forges.Event, act *Actions) e
 	if cur := p.Current(); cur != nil && policies.ContentVersion(files) == p.currentContent(ctx) {
 		return nil // the pull request does not change the policy files
 	}
-	_, errs := policies.Parse(files, p.Forges)
+	set, errs := policies.Parse(files, p.Forges)
+	preview := ""
+	if len(errs) == 0 && p.Current() != nil {
+		facts, err := p.Store.Facts(ctx)
+		if err != nil {
+			return err
+		}
+		preview = PolicyPreview(facts, p.Current(), set, time.Now())
+	}
 	act.SetStatus(ev.Ref(), pr.HeadSHA, policyStatus(errs))
-	act.UpsertComment(ev.Ref(), pr.Number, "policy-check", policyComment(pr.HeadSHA, errs))
+	act.UpsertComment(ev.Ref(), pr.Number, "policy-check", policyComment(pr.HeadSHA, errs, preview))
 	return nil
 }
 
@@ -262,7 +270,7 @@ func policyStatus(errs policies.Errors) forges.Status {
 
 // policyComment is the bot's comment on a pull request that changes the
 // policy files.
-func policyComment(sha string, errs policies.Errors) string {
+func policyComment(sha string, errs policies.Errors, preview string) string {
 	var b strings.Builder
 	short := sha
 	if len(short) > 10 {
@@ -270,7 +278,10 @@ func policyComment(sha string, errs policies.Errors) string {
 	}
 	if len(errs) == 0 {
 		fmt.Fprintf(&b, "**Policy check: valid** at %s.\n\nThe policy files in this pull request are valid. "+
-			"Once merged they take effect for new facts and votes.\n", short)
+			"Once merged they take effect for scores, new facts and votes.\n", short)
+		if preview != "" {
+			b.WriteString("\nWhat it does to each co-op's credits, against the version in force:\n\n" + preview)
+		}
 		return b.String()
 	}
 	fmt.Fprintf(&b, "**Policy check: %d errors** at %s. The version in force stays until they are fixed.\n\n```\n", len(errs), short)

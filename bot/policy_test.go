@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accord-coop/accord/forges"
+	"github.com/accord-coop/accord/ledger"
 	"github.com/accord-coop/accord/policies"
 	"github.com/accord-coop/accord/store"
 )
@@ -120,9 +122,20 @@ func TestPoliciesKeepTheLastGoodVersion(t *testing.T) {
 	if st := lastStatus(t, f, "bad1"); st.State != forges.StatusFailure {
 		t.Errorf("push status %+v", st)
 	}
-	// The fix: the pull request's comment is updated, not a second one.
+	// A contribution in the ledger, for the preview: alice (agile-collective
+	// since 2025-07) merged a pull request last month.
+	lastMonth := time.Now().UTC().AddDate(0, -1, 0)
+	fact := ledger.Fact{Kind: ledger.FactPRMerged, Forge: "github", Repo: "outlandish/website", Number: 1,
+		Who: ledger.Person{Identity: "github:alice-o"}, At: lastMonth, Delivery: "github/x"}
+	fact.ID = ledger.FactID(fact.Kind, "github", fact.Repo, "1")
+	if _, err := st.AppendEntries(context.Background(), time.Now(), []store.NewEntry{{Kind: ledger.KindFact, Key: fact.ID, Body: fact}}); err != nil {
+		t.Fatal(err)
+	}
+	// The fix: the pull request's comment is updated, not a second one,
+	// with what the change does to credits.
 	handle(t, p, o, pull("d3", forges.ActionSynchronized, "fix1"))
-	if len(f.comments) != 1 || !strings.Contains(f.comments[0].Body, "Policy check: valid") {
+	if len(f.comments) != 1 || !strings.Contains(f.comments[0].Body, "Policy check: valid") ||
+		!strings.Contains(f.comments[0].Body, "| agile-collective | 10 | 10 | = | 10 | 10 | = |") {
 		t.Errorf("comment after the fix: %+v", f.comments)
 	}
 	if st := lastStatus(t, f, "fix1"); st.State != forges.StatusSuccess {

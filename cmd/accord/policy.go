@@ -7,9 +7,13 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/accord-coop/accord/bot"
 	"github.com/accord-coop/accord/config"
+	"github.com/accord-coop/accord/ledger"
 	"github.com/accord-coop/accord/policies"
+	"github.com/accord-coop/accord/scoring"
 )
 
 // errFailed is a command's "no" (exit 1) that has said why already.
@@ -18,7 +22,7 @@ var errFailed = errors.New("")
 func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("policy", "policy check [DIR] | policy schema coops|scoring|governance | policy diff OLD_DIR NEW_DIR", stdout)
 	forgeList := fs.String("forges", "", "comma-separated forge `names` identities and repos may name (default: those of --config or accord.yml; with neither, any)")
-	fs.String("period", "", "with diff: the `period` to preview (credits come with scoring)")
+	period := fs.String("period", "", "with diff: the `period` to preview, e.g. 2026-10 (default: the last full period)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -50,7 +54,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(pos) != 3 {
 		return usageError{"diff takes two directories: OLD_DIR NEW_DIR"}
 	}
-	return policyDiff(pos[1], pos[2], forgeNames, stdout, stderr)
+	return policyDiff(ctx, *fs.config, pos[1], pos[2], *period, forgeNames, stdout, stderr)
 }
 
 // policyForges are the forge names the files may use: --forges, else the
@@ -107,15 +111,13 @@ func policySchema(args []string, stdout io.Writer) error {
 	return err
 }
 
-// policyDiff checks both directories and says what changes. The effect on
-// each co-op's credits comes with scoring; until then it says whether the new
-// version is valid and which files differ.
-func policyDiff(oldDir, newDir string, forgeNames []string, stdout, stderr io.Writer) error {
+// policyDiff checks both directories and, when both are valid, prints what
+// the new version does to each co-op's credits over the ledger of the
+// configured database (PolicyPreview): over the last full period, or
+// --period, and over all periods.
+func policyDiff(ctx context.Context, cfgPath, oldDir, newDir, period string, forgeNames []string, stdout, stderr io.Writer) error {
 	oldSet, oldErrs := policies.LoadDir(oldDir, forgeNames)
 	newSet, newErrs := policies.LoadDir(newDir, forgeNames)
-	if len(oldErrs) > 0 {
-		fmt.Fprintf(stdout, "%s: %d errors (the old version is not valid either)\n", oldDir, len(oldErrs))
-	}
 	if len(newErrs) > 0 {
 		for _, e := range newErrs {
 			fmt.Fprintln(stdout, e.Error())
@@ -123,10 +125,45 @@ func policyDiff(oldDir, newDir string, forgeNames []string, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "accord policy diff: %d errors in %s\n", len(newErrs), newDir)
 		return errFailed
 	}
-	if oldSet != nil && oldSet.Version == newSet.Version {
+	if len(oldErrs) > 0 {
+		fmt.Fprintf(stdout, "%s: %d errors (the old version is not valid); %s: valid (version %s)\n", oldDir, len(oldErrs), newDir, newSet.Version)
+		return nil
+	}
+	if oldSet.Version == newSet.Version {
 		fmt.Fprintf(stdout, "%s and %s are the same version (%s)\n", oldDir, newDir, newSet.Version)
 		return nil
 	}
-	fmt.Fprintf(stdout, "%s: valid (version %s). Its effect on credits is previewed once scoring is in place.\n", newDir, newSet.Version)
+	now := time.Now()
+	if period != "" {
+		p, err := scoring.ParsePeriod(newSet.Scoring.Period, period)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		now = p.End
+	}
+	fmt.Fprintf(stdout, "%s: valid (version %s), against %s (version %s)\n\n", newDir, newSet.Version, oldDir, oldSet.Version)
+	facts, err := ledgerFacts(ctx, cfgPath)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, bot.PolicyPreview(facts, oldSet, newSet, now))
 	return nil
+}
+
+// ledgerFacts are the facts of the configured database; none when there is
+// no database yet.
+func ledgerFacts(ctx context.Context, cfgPath string) ([]ledger.Fact, error) {
+	cfg, err := config.Load(cfgPath, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(cfg.Database); err != nil {
+		return nil, nil
+	}
+	st, err := openStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return st.Facts(ctx)
 }

@@ -95,6 +95,12 @@ func TestPolicyDiff(t *testing.T) {
 	if out, _, code := accord(t, dir, nil, "policy", "diff", ex, changed); code != 0 || !strings.Contains(out, "valid (version sha256:") {
 		t.Errorf("changed: %d %s", code, out)
 	}
+	// With a ledger: the preview of November 2026 (scoreDB's facts).
+	sdir, cfg := scoreDB(t)
+	out, errOut, code := accord(t, sdir, nil, "policy", "diff", ex, changed, "--period", "2026-11", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "| co-op | 2026-11 before | after | change |") || !strings.Contains(out, "| outlandish | 10 | 12 | +2 | 10 | 12 | +2 |") {
+		t.Errorf("preview: %d %s %s", code, out, errOut)
+	}
 	if out, _, code := accord(t, dir, nil, "policy", "diff", ex, broken); code != 1 || !strings.Contains(out, "governance.yml:") {
 		t.Errorf("broken: %d %s", code, out)
 	}

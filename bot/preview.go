@@ -1,0 +1,78 @@
+package bot
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/accord-coop/accord/ledger"
+	"github.com/accord-coop/accord/policies"
+	"github.com/accord-coop/accord/scoring"
+)
+
+// PolicyPreview says what a new policy version does to each co-op's credits
+// compared with the old one, over the ledger's facts: over the last full
+// period before now (by the new version's period), and over all periods.
+// It is what a pull request that changes the policy files is shown, and what
+// `accord policy diff` prints.
+func PolicyPreview(facts []ledger.Fact, old, new *policies.Set, now time.Time) string {
+	last := scoring.PeriodOf(new.Scoring.Period, scoring.PeriodOf(new.Scoring.Period, now).Start.Add(-time.Nanosecond))
+	oldRes, newRes := scoring.Score(facts, old), scoring.Score(facts, new)
+	var b strings.Builder
+	fmt.Fprintf(&b, "| co-op | %s before | after | change | all periods before | after | change |\n|---|---|---|---|---|---|---|\n", last.Name)
+	oldLast, newLast := coopCredits(oldRes, &last), coopCredits(newRes, &last)
+	oldAll, newAll := coopCredits(oldRes, nil), coopCredits(newRes, nil)
+	var coops []string
+	for _, m := range []map[string]int64{oldLast, newLast, oldAll, newAll} {
+		for c := range m {
+			if !slices.Contains(coops, c) {
+				coops = append(coops, c)
+			}
+		}
+	}
+	slices.Sort(coops)
+	for _, c := range coops {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", c, milli(oldLast[c]), milli(newLast[c]), change(oldLast[c], newLast[c]),
+			milli(oldAll[c]), milli(newAll[c]), change(oldAll[c], newAll[c]))
+	}
+	if len(coops) == 0 {
+		b.WriteString("| (no co-op has credits yet) | | | | | | |\n")
+	}
+	fmt.Fprintf(&b, "\nOver %d facts in the ledger; credits of members without a membership at the time are not paid and not shown.\n", len(facts))
+	return b.String()
+}
+
+// coopCredits sums each co-op's credits over one period, or all.
+func coopCredits(r scoring.Result, only *scoring.Period) map[string]int64 {
+	out := map[string]int64{}
+	for _, p := range r.Periods {
+		if only != nil && p.Period.Name != only.Name {
+			continue
+		}
+		for _, c := range p.Coops {
+			out[c.Coop] += c.Credits
+		}
+	}
+	return out
+}
+
+func change(before, after int64) string {
+	switch {
+	case after > before:
+		return "+" + milli(after-before)
+	case after < before:
+		return "−" + milli(before-after)
+	}
+	return "="
+}
+
+// milli writes milli-credits as a decimal: 12500 → "12.5".
+func milli(n int64) string {
+	sign := ""
+	if n < 0 {
+		sign, n = "-", -n
+	}
+	s := fmt.Sprintf("%s%d.%03d", sign, n/1000, n%1000)
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+}
