@@ -41,27 +41,7 @@ func BenchmarkWorker(b *testing.B) {
 	storeDeliveries(b, st, body, b.N)
 	w := NewWorker(st, map[string]forges.Webhooks{"github": github.NewWebhooks("github")}, NewRouter(),
 		NewMetrics(nil), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	w.Batch = 256
-
-	b.ResetTimer()
-	start := time.Now()
-	done := 0
-	for done < b.N {
-		n, err := w.ProcessBatch(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n == 0 {
-			b.Fatalf("only %d of %d processed", done, b.N)
-		}
-		done += n
-	}
-	b.ReportMetric(float64(done)/time.Since(start).Seconds(), "deliveries/s")
-	b.StopTimer()
-	counts, _ := st.CountDeliveries(context.Background())
-	if counts[store.StateDone] != int64(b.N) {
-		b.Fatalf("states %v", counts)
-	}
+	runWorker(b, w, st, "deliveries/s")
 }
 
 // BenchmarkWorkerFacts is BenchmarkWorker with the Facts handler on
@@ -89,27 +69,7 @@ func BenchmarkWorkerFacts(b *testing.B) {
 	rt.On(&Facts{}, forges.KindComment)
 	w := NewWorker(st, map[string]forges.Webhooks{"github": github.NewWebhooks("github")}, rt,
 		NewMetrics(nil), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	w.Batch = 256
-
-	b.ResetTimer()
-	start := time.Now()
-	done := 0
-	for done < b.N {
-		n, err := w.ProcessBatch(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n == 0 {
-			b.Fatalf("only %d of %d processed", done, b.N)
-		}
-		done += n
-	}
-	b.ReportMetric(float64(done)/time.Since(start).Seconds(), "facts/s")
-	b.StopTimer()
-	counts, _ := st.CountDeliveries(context.Background())
-	if counts[store.StateDone] != int64(b.N) {
-		b.Fatalf("states %v", counts)
-	}
+	runWorker(b, w, st, "facts/s")
 	facts, err := st.Facts(context.Background())
 	if err != nil {
 		b.Fatal(err)
@@ -123,6 +83,31 @@ func BenchmarkWorkerFacts(b *testing.B) {
 	}
 	if len(facts) != b.N || len(ids) != b.N {
 		b.Fatalf("%d facts, %d distinct, for %d deliveries", len(facts), len(ids), b.N)
+	}
+}
+
+// runWorker times the worker over the b.N stored deliveries and reports
+// the rate in unit; every delivery must end done.
+func runWorker(b *testing.B, w *Worker, st *store.Store, unit string) {
+	w.Batch = 256
+	b.ResetTimer()
+	start := time.Now()
+	done := 0
+	for done < b.N {
+		n, err := w.ProcessBatch(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n == 0 {
+			b.Fatalf("only %d of %d processed", done, b.N)
+		}
+		done += n
+	}
+	b.ReportMetric(float64(done)/time.Since(start).Seconds(), unit)
+	b.StopTimer()
+	counts, _ := st.CountDeliveries(context.Background())
+	if counts[store.StateDone] != int64(b.N) {
+		b.Fatalf("states %v", counts)
 	}
 }
 

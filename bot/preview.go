@@ -67,12 +67,5 @@ func change(before, after int64) string {
 	return "="
 }
 
-// milli writes milli-credits as a decimal: 12500 → "12.5".
-func milli(n int64) string {
-	sign := ""
-	if n < 0 {
-		sign, n = "-", -n
-	}
-	s := fmt.Sprintf("%s%d.%03d", sign, n/1000, n%1000)
-	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
-}
+// milli writes milli-units as a decimal: 12500 → "12.5".
+func milli(n int64) string { return policies.Milli(n).String() }

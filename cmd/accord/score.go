@@ -170,14 +170,7 @@ func scoreRows(res scoring.Result, by string) [][]string {
 }
 
 // milli writes milli-units as a decimal: 12500 → "12.5".
-func milli(n int64) string {
-	sign := ""
-	if n < 0 {
-		sign, n = "-", -n
-	}
-	s := fmt.Sprintf("%s%d.%03d", sign, n/1000, n%1000)
-	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
-}
+func milli(n int64) string { return policies.Milli(n).String() }
 
 func runPayout(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("payout", "payout --period P --amount N [--currency C] [--policy-ref SHA]", stdout)
