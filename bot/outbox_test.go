@@ -38,6 +38,7 @@ type fakeForge struct {
 	releases [][]forges.Release
 	pages    []string           // the list calls made, "pulls 1" …
 	changed  map[int64][]string // a pull request's changed files
+	commits  map[int64][]forges.Commit
 }
 
 func newFakeForge() *fakeForge {
@@ -159,8 +160,13 @@ func (f *fakeForge) SetStatus(_ context.Context, _ forges.RepoRef, sha string, s
 	f.statuses[sha] = append(f.statuses[sha], st)
 	return nil
 }
-func (f *fakeForge) PullCommits(context.Context, forges.RepoRef, int64) ([]forges.Commit, error) {
-	return nil, f.call("PullCommits")
+func (f *fakeForge) PullCommits(_ context.Context, _ forges.RepoRef, n int64) ([]forges.Commit, error) {
+	if err := f.call("PullCommits"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.commits[n], nil
 }
 
 // page answers page p of pages, and the next page number.

@@ -219,6 +219,15 @@ func (h *Proposals) open(ctx context.Context, set *policies.Set, ev *forges.Even
 	} else if ev.Issue != nil {
 		p.IsPull = ev.Issue.IsPull
 	}
+	if p.IsPull && p.HeadSHA == "" {
+		// GitHub's comment on a pull request does not say its head: the last
+		// of its commits is (the accord/vote status goes there).
+		head, err := h.pullHead(ctx, ev)
+		if err != nil {
+			return err
+		}
+		p.HeadSHA = head
+	}
 	open, err := h.Store.OpenProposalOn(ctx, p.Forge, p.Repo, p.Number)
 	if err != nil {
 		return err
@@ -246,6 +255,20 @@ func (h *Proposals) open(ctx context.Context, set *policies.Set, ev *forges.Even
 		return err
 	}
 	return h.refresh(ctx, ev.Forge, ref, p.Number, id)
+}
+
+// pullHead is a pull request's head commit, asked of the forge; "" when the
+// forge cannot be asked.
+func (h *Proposals) pullHead(ctx context.Context, ev *forges.Event) (string, error) {
+	c, ok := h.Clients[ev.Forge]
+	if !ok {
+		return "", nil
+	}
+	commits, err := c.PullCommits(ctx, ev.Ref(), number(ev))
+	if err != nil || len(commits) == 0 {
+		return "", err
+	}
+	return commits[len(commits)-1].SHA, nil
 }
 
 // sayOrLog replies to a command; a label has nobody to reply to.

@@ -422,3 +422,23 @@ func TestVoteAutomation(t *testing.T) {
 		t.Errorf("status %+v", st)
 	}
 }
+
+// TestVoteOnPullRequestFromComment: a /propose comment on a pull request
+// whose payload does not say the head (GitHub's) finds it among the pull
+// request's commits, for the accord/vote status.
+func TestVoteOnPullRequestFromComment(t *testing.T) {
+	v := newVoting(t)
+	v.f.commits = map[int64][]forges.Commit{5: {{SHA: "c1"}, {SHA: "c2"}}}
+	v.next++
+	ev := &forges.Event{Forge: "gitea", DeliveryID: "pr-comment", Kind: forges.KindComment, Action: forges.ActionCreated, Time: v.clk.now(),
+		Repo: forges.Repo{Owner: "federation", Name: "commons"}, Issue: &forges.Issue{Number: 5, Title: "T", IsPull: true},
+		PullRequest: &forges.PullRequest{Number: 5}, // as GitHub's issue_comment on a PR gives it: no head
+		Comment:     &forges.Comment{ID: v.next, Body: "/propose", Author: forges.User{Login: "m1"}, CreatedAt: v.clk.now()}}
+	if err := v.h.Handle(context.Background(), ev, NewActions("gitea", ev.DeliveryID)); err != nil {
+		t.Fatal(err)
+	}
+	v.settle()
+	if st := lastStatus(t, v.f, "c2"); st.State != forges.StatusPending || st.Context != StatusVote {
+		t.Errorf("status %+v", st)
+	}
+}
