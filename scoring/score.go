@@ -161,60 +161,52 @@ func canonical(facts []ledger.Fact) []int32 {
 // facts with the same ID, the first in canonical order. A fact without an
 // ID counts on its own.
 func firstCopies(facts []ledger.Fact) []int32 {
-	w := &winners{facts: facts, seed: maphash.MakeSeed(), hashes: make([]uint64, len(facts)),
-		byHash: make(map[uint64]int32, len(facts)), byID: map[string]int32{}}
+	// Facts are grouped by a 64-bit hash of their ID by sorting the hashes,
+	// which over a million facts is several times cheaper than a map; within
+	// a group (a repeated ID, or, never seen in practice, two IDs whose
+	// hashes collide) each ID keeps its earliest copy.
+	type hashed struct {
+		h uint64
+		i int32
+	}
+	seed := maphash.MakeSeed() // only finds copies; no output depends on it
+	hs := make([]hashed, 0, len(facts))
+	keep := make([]bool, len(facts))
 	for i := range facts {
-		w.add(int32(i))
+		if facts[i].ID == "" {
+			keep[i] = true // a fact without an ID counts on its own
+			continue
+		}
+		hs = append(hs, hashed{idHash(seed, facts[i].ID), int32(i)})
+	}
+	slices.SortFunc(hs, func(a, b hashed) int { return cmp.Compare(a.h, b.h) })
+	for g := 0; g < len(hs); {
+		e := g + 1
+		for e < len(hs) && hs[e].h == hs[g].h {
+			e++
+		}
+		if e-g == 1 {
+			keep[hs[g].i] = true
+		} else {
+			best := map[string]int32{}
+			for _, x := range hs[g:e] {
+				if b, ok := best[facts[x.i].ID]; !ok || earlier(facts, x.i, b) {
+					best[facts[x.i].ID] = x.i
+				}
+			}
+			for _, b := range best {
+				keep[b] = true
+			}
+		}
+		g = e
 	}
 	out := make([]int32, 0, len(facts))
 	for i := range facts {
-		if w.won(int32(i)) {
+		if keep[i] {
 			out = append(out, int32(i))
 		}
 	}
 	return out
-}
-
-// winners holds, per ID, the index of the copy that counts. It is keyed by
-// a 64-bit hash of the ID, much cheaper than the ID itself over a million
-// facts; an ID whose hash another ID already holds (never seen in
-// practice) is keyed by itself.
-type winners struct {
-	facts  []ledger.Fact
-	seed   maphash.Seed // only finds copies; no output depends on it
-	hashes []uint64     // per fact
-	byHash map[uint64]int32
-	byID   map[string]int32
-}
-
-func (w *winners) add(i int32) {
-	id := w.facts[i].ID
-	if id == "" {
-		return
-	}
-	h := idHash(w.seed, id)
-	w.hashes[i] = h
-	held, ok := w.byHash[h]
-	switch {
-	case !ok:
-		w.byHash[h] = i
-	case w.facts[held].ID == id:
-		if earlier(w.facts, i, held) {
-			w.byHash[h] = i
-		}
-	default:
-		if other, ok := w.byID[id]; !ok || earlier(w.facts, i, other) {
-			w.byID[id] = i
-		}
-	}
-}
-
-func (w *winners) won(i int32) bool {
-	if w.facts[i].ID == "" || w.byHash[w.hashes[i]] == i {
-		return true
-	}
-	j, ok := w.byID[w.facts[i].ID]
-	return ok && j == i
 }
 
 // idHash is the hash firstCopies keys by; a variable so that a test can
