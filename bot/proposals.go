@@ -111,14 +111,6 @@ func number(ev *forges.Event) int64 {
 	return 0
 }
 
-// fx collects a state change's effects and entries under keys that
-// derive from what caused it, so a repeat adds nothing.
-type fx struct {
-	act *Actions
-}
-
-func newFx(forge, cause string) *fx { return &fx{act: NewActions(forge, cause)} }
-
 func (h *Proposals) onComment(ctx context.Context, set *policies.Set, ev *forges.Event) error {
 	switch ev.Action {
 	case forges.ActionDeleted:
@@ -154,9 +146,9 @@ func (h *Proposals) onComment(ctx context.Context, set *policies.Set, ev *forges
 // say posts one reply to a command, keyed by the comment and the line so
 // that a repeat is the same effect.
 func (h *Proposals) say(ctx context.Context, ev *forges.Event, c Command, text string) error {
-	f := newFx(ev.Forge, fmt.Sprintf("comment/%d/line/%d", ev.Comment.ID, c.Line))
-	f.act.Comment(ev.Ref(), number(ev), reply(ev, c, text))
-	_, err := h.Store.EnqueueEffects(ctx, h.now(), f.act.Effects())
+	f := NewActions(ev.Forge, fmt.Sprintf("comment/%d/line/%d", ev.Comment.ID, c.Line))
+	f.Comment(ev.Ref(), number(ev), reply(ev, c, text))
+	_, err := h.Store.EnqueueEffects(ctx, h.now(), f.Effects())
 	return err
 }
 
@@ -238,16 +230,16 @@ func (h *Proposals) open(ctx context.Context, set *policies.Set, ev *forges.Even
 		}
 		return h.sayOrLog(ctx, ev, c, "a vote is open on this already; see its status comment.")
 	}
-	f := newFx(ev.Forge, origin)
+	f := NewActions(ev.Forge, origin)
 	ref := ev.Ref()
-	f.act.AddLabels(ref, p.Number, forges.Label{Name: set.Governance.Labels.Open, Color: "fbca04", Description: "A vote is open"})
+	f.AddLabels(ref, p.Number, forges.Label{Name: set.Governance.Labels.Open, Color: "fbca04", Description: "A vote is open"})
 	if p.IsPull && p.HeadSHA != "" {
-		f.act.SetStatus(ref, p.HeadSHA, forges.Status{State: forges.StatusPending, Context: StatusVote, Description: "The vote is open."})
+		f.SetStatus(ref, p.HeadSHA, forges.Status{State: forges.StatusPending, Context: StatusVote, Description: "The vote is open."})
 	}
 	entry := store.NewEntry{Kind: KindProposal, Key: fmt.Sprintf("proposal:%s:%s#%d:%s", p.Forge, p.Repo, p.Number, origin),
 		Body: map[string]any{"forge": p.Forge, "repo": p.Repo, "number": p.Number, "profile": p.Profile, "policy": p.Policy,
 			"proposer": p.Proposer, "opened_at": p.OpenedAt.UTC(), "deadline": p.Deadline.UTC()}}
-	id, err := h.Store.OpenProposal(ctx, now, p, []store.NewEntry{entry}, f.act.Effects())
+	id, err := h.Store.OpenProposal(ctx, now, p, []store.NewEntry{entry}, f.Effects())
 	if errors.Is(err, store.ErrProposalOpen) {
 		return nil
 	}
@@ -496,9 +488,9 @@ func (h *Proposals) onNewHead(ctx context.Context, ev *forges.Event) error {
 	if err := h.Store.SetProposalHead(ctx, p.ID, ev.PullRequest.HeadSHA); err != nil {
 		return err
 	}
-	f := newFx(ev.Forge, "head/"+ev.PullRequest.HeadSHA)
-	f.act.SetStatus(ev.Ref(), ev.PullRequest.HeadSHA, forges.Status{State: forges.StatusPending, Context: StatusVote, Description: "The vote is open."})
-	_, err = h.Store.EnqueueEffects(ctx, h.now(), f.act.Effects())
+	f := NewActions(ev.Forge, "head/"+ev.PullRequest.HeadSHA)
+	f.SetStatus(ev.Ref(), ev.PullRequest.HeadSHA, forges.Status{State: forges.StatusPending, Context: StatusVote, Description: "The vote is open."})
+	_, err = h.Store.EnqueueEffects(ctx, h.now(), f.Effects())
 	return err
 }
 
@@ -518,18 +510,18 @@ func (h *Proposals) Close(ctx context.Context, set *policies.Set, p *store.Propo
 	}
 	labels := set.Governance.Labels
 	result := map[string]string{OutcomePassed: labels.Passed, OutcomeRejected: labels.Rejected, OutcomeCancelled: labels.Cancelled}[outcome]
-	f := newFx(p.Forge, fmt.Sprint("proposal/", p.ID, "/close"))
+	f := NewActions(p.Forge, fmt.Sprint("proposal/", p.ID, "/close"))
 	ref := refOf(p)
-	f.act.AddLabels(ref, p.Number, forges.Label{Name: result, Color: map[string]string{OutcomePassed: "0e8a16", OutcomeRejected: "b60205", OutcomeCancelled: "cccccc"}[outcome]})
-	f.act.RemoveLabel(ref, p.Number, labels.Open)
+	f.AddLabels(ref, p.Number, forges.Label{Name: result, Color: map[string]string{OutcomePassed: "0e8a16", OutcomeRejected: "b60205", OutcomeCancelled: "cccccc"}[outcome]})
+	f.RemoveLabel(ref, p.Number, labels.Open)
 	if p.IsPull && p.HeadSHA != "" {
 		st := forges.StatusFailure
 		if outcome == OutcomePassed {
 			st = forges.StatusSuccess
 		}
-		f.act.SetStatus(ref, p.HeadSHA, forges.Status{State: st, Context: StatusVote, Description: "The vote " + outcome + "."})
+		f.SetStatus(ref, p.HeadSHA, forges.Status{State: st, Context: StatusVote, Description: "The vote " + outcome + "."})
 	}
-	a := f.act.Effects()
+	a := f.Effects()
 	resultFx := NewActions(p.Forge, fmt.Sprint("proposal/", p.ID, "/result"))
 	resultFx.RefreshStatus(ref, p.Number, p.ID, h.now(), time.Nanosecond) // the status comment shows the result at once
 	resultFx.PostResult(ref, p.Number, p.ID)
