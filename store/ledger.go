@@ -3,12 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
 	"sync"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 
 	"github.com/accord-coop/accord/ledger"
 )
@@ -204,7 +205,10 @@ func (s *Store) VerifyLedger(ctx context.Context) (count int64, head string, err
 }
 
 // factDecoder decodes fact bodies into their places on all CPUs while the
-// rows are read: decoding JSON is most of the cost of reading facts.
+// rows are read: decoding JSON is most of the cost of reading facts, and
+// goccy/go-json decodes a fact about five times faster than encoding/json
+// (the bodies are written by encoding/json, canonically; only reading in
+// bulk uses it).
 type factDecoder struct {
 	out   []ledger.Fact
 	jobs  chan []factJob
@@ -228,7 +232,7 @@ func newFactDecoder(out []ledger.Fact) *factDecoder {
 			defer d.wg.Done()
 			for batch := range d.jobs {
 				for _, j := range batch {
-					if err := json.Unmarshal(j.body, &d.out[j.i]); err != nil {
+					if err := gojson.Unmarshal(j.body, &d.out[j.i]); err != nil {
 						d.mu.Lock()
 						if d.err == nil {
 							d.err = fmt.Errorf("entry %d: %w", j.seq, err)
