@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -222,7 +223,7 @@ func (d *decoder) syntaxError(data []byte, err error) {
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		msg = msg[len(m[0]):]
 		if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
-			if contains(parserProblems, msg) {
+			if slices.Contains(parserProblems, msg) {
 				n++
 			}
 			line = min(n, bytes.Count(data, []byte("\n"))+1)
@@ -330,7 +331,7 @@ func (fs fields) get(key string) (field, bool) {
 func (d *decoder) mapping(n *yaml.Node, what, example string, allowed ...string) fields {
 	out := fields{}
 	for _, f := range d.pairs(n, what, example) {
-		if !contains(allowed, f.key.Value) {
+		if !slices.Contains(allowed, f.key.Value) {
 			d.errorf(f.key, "%s%s", prefix(what), unknown("key", f.key.Value, allowed, "keys here"))
 			continue
 		}
@@ -346,15 +347,6 @@ func unknown(noun, got string, allowed []string, listName string) string {
 		return fmt.Sprintf("unknown %s %q; did you mean %s? The %s are: %s", noun, got, s, listName, strings.Join(allowed, ", "))
 	}
 	return fmt.Sprintf("unknown %s %q; remove it, or use one of: %s", noun, got, strings.Join(allowed, ", "))
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // require reports each of the keys missing from m, at the mapping n.
@@ -458,7 +450,7 @@ func suggestID(s, fallback string) string {
 // forgeKnown checks the forge part of an identity or repo.
 func (d *decoder) forgeKnown(n *yaml.Node, what, noun, value string) bool {
 	forge, _, _ := strings.Cut(value, ":")
-	if len(d.forges) == 0 || contains(d.forges, forge) {
+	if len(d.forges) == 0 || slices.Contains(d.forges, forge) {
 		return true
 	}
 	d.errorf(n, "%s%s %q names forge %s, which is not configured; use one of: %s (the forges in accord.yml)", prefix(what), noun, value, forge, strings.Join(d.forges, ", "))
@@ -649,7 +641,7 @@ func (d *decoder) choice(n *yaml.Node, what string, options ...string) (string, 
 		names = append(names, options[i])
 		words = append(words, options[i]+options[i+1])
 	}
-	if contains(names, s) {
+	if slices.Contains(names, s) {
 		return s, true
 	}
 	var list string
@@ -898,7 +890,7 @@ func (d *decoder) scoring(top *yaml.Node) (*Scoring, *scoringSrc) {
 		seen := map[string]bool{}
 		for _, p := range d.pairs(f.val, "weights", "{pr_merged: 10, comment: 0.5, …}") {
 			seen[p.key.Value] = true
-			if !contains(kinds, p.key.Value) {
+			if !slices.Contains(kinds, p.key.Value) {
 				d.errorf(p.key, "weights: %s", unknown("fact kind", p.key.Value, kinds, "fact kinds"))
 				continue
 			}
@@ -951,7 +943,7 @@ func (d *decoder) scoring(top *yaml.Node) (*Scoring, *scoringSrc) {
 	if f, ok := m.get("caps"); ok {
 		s.Caps = map[string]Milli{}
 		for _, p := range d.pairs(f.val, "caps", "{comment: 20}") {
-			if !contains(kinds, p.key.Value) {
+			if !slices.Contains(kinds, p.key.Value) {
 				d.errorf(p.key, "caps: %s", unknown("fact kind", p.key.Value, kinds, "fact kinds"))
 				continue
 			}

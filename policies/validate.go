@@ -2,6 +2,7 @@ package policies
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -203,7 +204,7 @@ func (v *validator) governance(g *Governance, src *governanceSrc, c *Coops) {
 	}
 
 	names := src.allNames
-	if len(names) > 0 && !contains(names, DefaultProfile) {
+	if len(names) > 0 && !slices.Contains(names, DefaultProfile) {
 		v.errorf(GovernanceFile, src.profiles, "profiles: there is no profile named default, which /propose without a name uses; add one, or rename one of: %s", oneOf(names))
 	}
 	startAt := map[string]int{}
@@ -228,7 +229,7 @@ func (v *validator) governance(g *Governance, src *governanceSrc, c *Coops) {
 		}
 	}
 	for i, r := range g.Automation {
-		if src.rules[i] != nil && !contains(names, r.Profile) {
+		if src.rules[i] != nil && !slices.Contains(names, r.Profile) {
 			v.errorf(GovernanceFile, src.rules[i], "automation rule #%d: profile %q is not defined under profiles; use one of: %s", src.ruleNums[i], r.Profile, oneOf(names))
 		}
 	}

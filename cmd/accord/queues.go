@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -36,7 +37,7 @@ func (q queue) run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *state != "" && !contains(q.states, *state) {
+	if *state != "" && !slices.Contains(q.states, *state) {
 		return usageError{fmt.Sprintf("--state %q: use %s", *state, strings.Join(q.states, ", "))}
 	}
 	retryID, err := retryArg(pos, "accord "+q.name)
@@ -141,15 +142,6 @@ func retryArg(pos []string, list string) (int64, error) {
 		return 0, usageError{"retry takes one ID"}
 	}
 	return 0, usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // oneLine shortens s to one line of at most n runes for a table cell.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -158,7 +159,7 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					name = ln
 				}
 			}
-			if !contains(f.issue[n], name) {
+			if !slices.Contains(f.issue[n], name) {
 				f.issue[n] = append(f.issue[n], name)
 			}
 		}

@@ -797,20 +797,11 @@ func hookCovers(listed []string) bool {
 func union(a, b []string) []string {
 	out := append([]string(nil), a...)
 	for _, e := range b {
-		if !contains(out, e) {
+		if !slices.Contains(out, e) {
 			out = append(out, e)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Check says who the token authenticates as, and which server version
