@@ -22,6 +22,9 @@ func (h *Commands) Handle(ctx context.Context, ev *forges.Event, act *Actions) e
 		IsOwnComment(ev.Comment.Body) || ev.Comment.Author.Bot {
 		return nil
 	}
+	if h.Policies.Current() == nil {
+		return nil // Proposals answers: no command runs without a policy
+	}
 	for _, c := range ParseCommands(ev.Comment.Body) {
 		switch {
 		case c.Err != "":
@@ -44,10 +47,6 @@ func reply(ev *forges.Event, c Command, text string) string {
 // maintainer, and says so; anyone else gets one reply why not.
 func (h *Commands) credit(ev *forges.Event, c Command, act *Actions) {
 	set := h.Policies.Current()
-	if set == nil {
-		act.Comment(ev.Ref(), ev.Issue.Number, reply(ev, c, "no valid policy is loaded, so no credit can be given now."))
-		return
-	}
 	caller := ev.Forge + ":" + ev.Comment.Author.Login
 	m := set.Coops.MemberByIdentity(caller)
 	if m == nil || !set.Coops.IsMaintainer(m.ID) {

@@ -63,6 +63,10 @@ func IsOwnComment(body string) bool { return strings.Contains(body, markerPrefix
 // after a crash asks for the same effects under the same keys and nothing
 // is done twice.
 type Actions struct {
+	// Received is when the delivery reached Accord (zero outside the
+	// worker): a deletion, which the forge does not date, counts by it.
+	Received time.Time
+
 	forge   string
 	prefix  string
 	list    []store.NewEffect

@@ -53,6 +53,9 @@ func NewIntake(hooks []Hook, st *store.Store, m *Metrics, log *slog.Logger, stor
 	return in
 }
 
+// SetClock replaces the clock that dates deliveries (tests move time).
+func (in *Intake) SetClock(now func() time.Time) { in.now = now }
+
 // ServeHTTP handles one delivery. The route must provide the {forge} path value.
 func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("forge")

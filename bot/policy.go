@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,7 +54,50 @@ type Policies struct {
 	Store   *store.Store
 	Log     *slog.Logger
 
+	Now func() time.Time // the clock; time.Now when nil
+
 	current atomic.Pointer[policies.Set]
+	mu      sync.Mutex
+	byVer   map[string]*policies.Set // versions read back from the store
+}
+
+func (p *Policies) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// ByVersion is the policy version recorded as version: the one in force,
+// or one read back from the store (a proposal runs under the version in
+// force when it opened). It fails for a version never recorded as valid.
+func (p *Policies) ByVersion(ctx context.Context, version string) (*policies.Set, error) {
+	if cur := p.Current(); cur != nil && cur.Version == version {
+		return cur, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if set, ok := p.byVer[version]; ok {
+		return set, nil
+	}
+	v, err := p.Store.ValidPolicyVersion(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	set, errs := policies.Parse(v.Files, p.Forges)
+	if len(errs) > 0 {
+		// Valid when it was recorded; a forge since removed from the
+		// config does not unmake a vote's rules.
+		if set, errs = policies.Parse(v.Files, nil); len(errs) > 0 {
+			return nil, fmt.Errorf("policy version %s: %s", version, errs[0].Error())
+		}
+	}
+	set.Version = version
+	if p.byVer == nil {
+		p.byVer = map[string]*policies.Set{}
+	}
+	p.byVer[version] = set
+	return set, nil
 }
 
 // Current is the version in force, or nil before one is loaded.
@@ -108,7 +152,7 @@ func (p *Policies) take(ctx context.Context, version string, files map[string][]
 		version = content
 	}
 	v := store.PolicyVersion{Version: version, Source: p.Source.String(), Content: content, Valid: len(errs) == 0,
-		Files: files, LoadedAt: time.Now()}
+		Files: files, LoadedAt: p.now()}
 	for _, e := range errs {
 		v.Errors = append(v.Errors, e.Error())
 	}
@@ -197,7 +241,7 @@ func (p *Policies) onPull(ctx context.Context, ev *forges.Event, act *Actions) e
 		if err != nil {
 			return err
 		}
-		preview = PolicyPreview(facts, p.Current(), set, time.Now())
+		preview = PolicyPreview(facts, p.Current(), set, p.now())
 	}
 	act.SetStatus(ev.Ref(), pr.HeadSHA, policyStatus(errs))
 	act.UpsertComment(ev.Ref(), pr.Number, "policy-check", policyComment(pr.HeadSHA, errs, preview))

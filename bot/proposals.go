@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/accord-coop/accord/forges"
@@ -24,18 +24,33 @@ const KindProposal = "proposal"
 // Proposals runs votes in issue and pull request comments (PRODUCT.md,
 // "governance.yml" and "Slash commands"): /propose or a profile's
 // start_label opens one, /vote casts or replaces a member's vote, deleting
-// the comment withdraws it and editing it re-reads it while the vote is
-// open, /proposal cancel and /proposal close end it, and the deadline (or
-// close_early) closes it. State changes go to the store with their ledger
-// entries and effects in one transaction, so a delivery processed again
-// after a crash changes nothing twice.
+// the comment withdraws it and editing it re-reads it, /proposal cancel and
+// /proposal close end it, and the deadline (or close_early) closes it.
+// State changes go to the store with their ledger entries and effects in
+// one transaction, so a delivery processed again after a crash changes
+// nothing twice.
+//
+// When a vote counts (README, "When a vote counts"): its comment was
+// created before the deadline by a member eligible at that moment, under
+// the policy version in force when the proposal opened; its last edit
+// before the deadline is the ballot; deleting it before the deadline
+// withdraws it; nothing after the deadline changes it. A due proposal
+// closes only once every delivery of its forge received before the
+// deadline plus Grace is processed, and after the forge's comments have
+// been read for votes Accord never received (see closing.go).
 type Proposals struct {
 	Policies *Policies
 	Store    *store.Store
-	Clients  map[string]forges.Client // to read a pull request's files for automation rules
+	Clients  map[string]forges.Client // to read pull requests' files and heads, and the comments at the close
 	Log      *slog.Logger
 	Window   time.Duration // at most one status comment edit per window; default 5s
-	Now      func() time.Time
+	// Grace is how long after a deadline the close waits for the forge's
+	// deliveries of votes cast in time (delivery lag); default 1 minute.
+	Grace time.Duration
+	Now   func() time.Time
+
+	mu    sync.Mutex
+	retry map[int64]closeRetry // due proposals whose forge could not be read
 }
 
 func (h *Proposals) now() time.Time {
@@ -43,6 +58,13 @@ func (h *Proposals) now() time.Time {
 		return h.Now()
 	}
 	return time.Now()
+}
+
+func (h *Proposals) grace() time.Duration {
+	if h.Grace > 0 {
+		return h.Grace
+	}
+	return time.Minute
 }
 
 func (h *Proposals) window() time.Duration {
@@ -57,11 +79,11 @@ func (h *Proposals) window() time.Duration {
 func (h *Proposals) Handle(ctx context.Context, ev *forges.Event, act *Actions) error {
 	set := h.Policies.Current()
 	if set == nil {
-		return nil // no policy: no votes (the commands get no answer until one is loaded)
+		return h.noPolicy(ctx, ev)
 	}
 	switch {
 	case ev.Kind == forges.KindComment && ev.Comment != nil && ev.Issue != nil && !IsOwnComment(ev.Comment.Body):
-		return h.onComment(ctx, set, ev)
+		return h.onComment(ctx, set, ev, act)
 	case (ev.Kind == forges.KindIssue || ev.Kind == forges.KindPullRequest) && (ev.Action == forges.ActionLabeled || ev.Action == forges.ActionLabelsUpdated):
 		return h.onLabel(ctx, set, ev)
 	case ev.Kind == forges.KindPullRequest && ev.PullRequest != nil &&
@@ -111,12 +133,29 @@ func number(ev *forges.Event) int64 {
 	return 0
 }
 
-func (h *Proposals) onComment(ctx context.Context, set *policies.Set, ev *forges.Event) error {
+// noPolicy answers a new comment's first command while no valid policy
+// version is in force: nothing can run, and saying nothing would look like
+// a bot that ignores people.
+func (h *Proposals) noPolicy(ctx context.Context, ev *forges.Event) error {
+	if ev.Kind != forges.KindComment || ev.Action != forges.ActionCreated || ev.Comment == nil || ev.Issue == nil ||
+		IsOwnComment(ev.Comment.Body) || ev.Comment.Author.Bot {
+		return nil
+	}
+	cs := ParseCommands(ev.Comment.Body)
+	if len(cs) == 0 {
+		return nil
+	}
+	return h.say(ctx, ev, cs[0], "no valid policy version is in force, so commands cannot run now. "+
+		"Maintainers: the governance repo's last commit carries the failing `accord/policy` status with the errors; "+
+		"once a valid version is in force, write the command again.")
+}
+
+func (h *Proposals) onComment(ctx context.Context, set *policies.Set, ev *forges.Event, act *Actions) error {
 	switch ev.Action {
 	case forges.ActionDeleted:
-		return h.withdraw(ctx, ev)
+		return h.withdraw(ctx, ev, act)
 	case forges.ActionEdited:
-		return h.reread(ctx, set, ev)
+		return h.reread(ctx, ev, act)
 	case forges.ActionCreated:
 	default:
 		return nil
@@ -130,11 +169,11 @@ func (h *Proposals) onComment(ctx context.Context, set *policies.Set, ev *forges
 		case CmdPropose:
 			err = h.propose(ctx, set, ev, c.Profile, fmt.Sprint("comment:", ev.Comment.ID), c)
 		case CmdVote:
-			err = h.vote(ctx, set, ev, c)
+			err = h.vote(ctx, ev, c)
 		case CmdVoteStatus:
 			err = h.status(ctx, ev, c)
 		case CmdProposalCancel, CmdProposalClose:
-			err = h.end(ctx, set, ev, c)
+			err = h.end(ctx, ev, c)
 		}
 		if err != nil {
 			return err
@@ -152,17 +191,8 @@ func (h *Proposals) say(ctx context.Context, ev *forges.Event, c Command, text s
 	return err
 }
 
-// eligible are the members who may vote now, with their co-op.
-func eligible(set *policies.Set, now time.Time) map[string]string {
-	out := map[string]string{}
-	for _, m := range set.Coops.Members {
-		if coop, ok := coopAt(m, now); ok {
-			out[m.ID] = coop
-		}
-	}
-	return out
-}
-
+// coopAt is the member's co-op on t's day (UTC), by their dated
+// memberships.
 func coopAt(m policies.Member, t time.Time) (string, bool) {
 	day := t.UTC().Truncate(24 * time.Hour)
 	for _, ms := range m.Memberships {
@@ -292,68 +322,116 @@ func (h *Proposals) refresh(ctx context.Context, forge string, ref forges.RepoRe
 	return err
 }
 
-func (h *Proposals) vote(ctx context.Context, set *policies.Set, ev *forges.Event, c Command) error {
+// vote records a /vote line of a comment created or edited on an issue
+// with an open proposal, under the rules of the version the proposal
+// opened with.
+func (h *Proposals) vote(ctx context.Context, ev *forges.Event, c Command) error {
 	p, err := h.Store.OpenProposalOn(ctx, ev.Forge, ev.Repo.FullName(), number(ev))
 	if err != nil {
 		return err
 	}
 	if p == nil {
-		last, err := h.Store.LastProposalOn(ctx, ev.Forge, ev.Repo.FullName(), number(ev))
-		if err != nil {
-			return err
-		}
-		if last != nil {
-			return h.say(ctx, ev, c, fmt.Sprintf("the vote closed at %s (%s); this vote does not count.", last.ClosedAt.Format(time.RFC3339), last.State))
-		}
-		return h.say(ctx, ev, c, "no vote is open here; `/propose` opens one.")
+		return h.noOpenVote(ctx, ev, c)
 	}
-	at := ev.Comment.CreatedAt
-	if at.IsZero() {
-		at = ev.Time
-	}
+	at, written := voteTimes(ev)
 	if at.After(p.Deadline) {
 		return h.say(ctx, ev, c, fmt.Sprintf("the vote closed at its deadline, %s; this vote does not count.", p.Deadline.Format(time.RFC3339)))
+	}
+	if written.After(p.Deadline) {
+		return h.say(ctx, ev, c, fmt.Sprintf("this comment was edited after the deadline (%s): the vote stands as the comment was then.", p.Deadline.Format(time.RFC3339)))
+	}
+	set, err := h.rulesOf(ctx, p)
+	if err != nil {
+		return err
 	}
 	identity := ev.Forge + ":" + ev.Comment.Author.Login
 	m := set.Coops.MemberByIdentity(identity)
 	if m == nil {
-		return h.say(ctx, ev, c, fmt.Sprintf("only members may vote; %s is not a member in coops.yml.", identity))
+		return h.say(ctx, ev, c, fmt.Sprintf("only members may vote; %s is not a member in coops.yml (policy %s, which governs this vote).", identity, short(p.Policy)))
 	}
-	if _, ok := eligible(set, h.now())[m.ID]; !ok {
-		return h.say(ctx, ev, c, fmt.Sprintf("%s has no membership today, so cannot vote.", m.ID))
+	if _, ok := coopAt(*m, at); !ok {
+		return h.say(ctx, ev, c, fmt.Sprintf("%s has no membership on %s (policy %s, which governs this vote), so cannot vote.", m.ID, at.UTC().Format(time.DateOnly), short(p.Policy)))
 	}
-	v := store.VoteRow{CommentID: ev.Comment.ID, Member: m.ID, Identity: identity, Choice: c.Choice, Reason: c.Reason, At: at.UTC()}
-	// The key is what the vote is (the comment, as written at a time), so a
-	// redelivery adds no entry and an edit adds one.
-	written := ev.Comment.UpdatedAt
-	if written.IsZero() || ev.Action == forges.ActionCreated {
-		written = at
-	}
-	entry := store.NewEntry{Kind: ledger.KindVote, Key: fmt.Sprintf("vote:%d:%d:%d:%d", p.ID, ev.Comment.ID, c.Line, written.UnixNano()),
-		Body: map[string]any{"proposal": p.ID, "member": m.ID, "identity": identity, "choice": c.Choice, "comment": ev.Comment.ID, "at": v.At}}
-	ok, err := h.Store.PutVote(ctx, h.now(), p.ID, v, []store.NewEntry{entry}, nil)
-	if err != nil || !ok {
+	ok, err := h.putVote(ctx, p, ev.Comment.ID, m.ID, identity, c, at, written, false)
+	if err != nil {
 		return err
 	}
-	return h.afterVote(ctx, set, ev.Forge, p)
+	if !ok {
+		return h.noOpenVote(ctx, ev, c) // closed meanwhile by a command
+	}
+	return h.afterVote(ctx, ev.Forge, p)
+}
+
+// voteTimes are when a vote comment was cast (created) and when the text
+// being read was written (its last edit, for an edit).
+func voteTimes(ev *forges.Event) (at, written time.Time) {
+	at = ev.Comment.CreatedAt
+	if at.IsZero() {
+		at = ev.Time
+	}
+	written = at
+	if ev.Action == forges.ActionEdited && !ev.Comment.UpdatedAt.IsZero() {
+		written = ev.Comment.UpdatedAt
+	}
+	return at.UTC(), written.UTC()
+}
+
+// putVote records one vote comment's ballot with its ledger entry. The
+// entry's key is what the vote is (the comment, as written at a time), so
+// a redelivery, or the same comment found again at the close, adds
+// nothing, and an edit adds one.
+func (h *Proposals) putVote(ctx context.Context, p *store.Proposal, comment int64, member, identity string, c Command, at, written time.Time, reconciled bool) (bool, error) {
+	v := store.VoteRow{CommentID: comment, Member: member, Identity: identity, Choice: c.Choice, Reason: c.Reason, At: at}
+	body := map[string]any{"proposal": p.ID, "member": member, "identity": identity, "choice": c.Choice, "comment": comment, "at": at}
+	if c.Choice == ChoiceBlock && c.Reason != "" {
+		body["reason"] = c.Reason
+	}
+	if reconciled {
+		body["reconciled"] = true // read from the forge at the close: the delivery never came
+	}
+	entry := store.NewEntry{Kind: ledger.KindVote, Key: fmt.Sprintf("vote:%d:%d:%d:%d", p.ID, comment, c.Line, written.UnixNano()), Body: body}
+	return h.Store.PutVote(ctx, h.now(), p.ID, v, []store.NewEntry{entry}, nil)
+}
+
+// noOpenVote answers a vote on an issue with no open proposal. A vote that
+// the last proposal counted already (read from the forge at its close,
+// before its delivery came) gets no answer.
+func (h *Proposals) noOpenVote(ctx context.Context, ev *forges.Event, c Command) error {
+	last, err := h.Store.LastProposalOn(ctx, ev.Forge, ev.Repo.FullName(), number(ev))
+	if err != nil {
+		return err
+	}
+	if last == nil {
+		return h.say(ctx, ev, c, "no vote is open here; `/propose` opens one.")
+	}
+	votes, err := h.Store.Votes(ctx, last.ID)
+	if err != nil {
+		return err
+	}
+	for _, v := range votes {
+		if v.CommentID == ev.Comment.ID && v.Choice == c.Choice {
+			return nil
+		}
+	}
+	return h.say(ctx, ev, c, fmt.Sprintf("the vote closed at %s (%s); this vote does not count.", last.ClosedAt.Format(time.RFC3339), last.State))
 }
 
 // afterVote refreshes the status and closes early when the outcome is
 // decided and the profile allows it.
-func (h *Proposals) afterVote(ctx context.Context, set *policies.Set, forge string, p *store.Proposal) error {
+func (h *Proposals) afterVote(ctx context.Context, forge string, p *store.Proposal) error {
 	ref := refOf(p)
 	if err := h.refresh(ctx, forge, ref, p.Number, p.ID); err != nil {
 		return err
 	}
-	prof := set.Governance.Profile(p.Profile)
-	if prof == nil || !prof.CloseEarly {
-		return nil
-	}
-	t, err := h.tally(ctx, set, p)
-	if err != nil || !t.Decided {
+	set, err := h.rulesOf(ctx, p)
+	if err != nil {
 		return err
 	}
-	return h.Close(ctx, set, p, t.Outcome, "no vote still to come can change the outcome")
+	if prof := profileOf(set, p); !prof.CloseEarly {
+		return nil
+	}
+	_, err = h.close(ctx, p, closeIfDecided, "no vote still to come can change the outcome", nil)
+	return err
 }
 
 func refOf(p *store.Proposal) forges.RepoRef {
@@ -361,50 +439,136 @@ func refOf(p *store.Proposal) forges.RepoRef {
 	return forges.RepoRef{Owner: owner, Name: name, InstallationID: p.Install}
 }
 
-func (h *Proposals) tally(ctx context.Context, set *policies.Set, p *store.Proposal) (Tally, error) {
+// rulesOf is the policy version a proposal runs under: the one in force
+// when it opened, whatever is in force now.
+func (h *Proposals) rulesOf(ctx context.Context, p *store.Proposal) (*policies.Set, error) {
+	set, err := h.Policies.ByVersion(ctx, p.Policy)
+	if err != nil {
+		return nil, fmt.Errorf("proposal %d: the rules it opened under: %w", p.ID, err)
+	}
+	return set, nil
+}
+
+// profileOf is the proposal's profile in its version (the default if the
+// name is gone, which a recorded version cannot do but a hand-made
+// database could).
+func profileOf(set *policies.Set, p *store.Proposal) *policies.Profile {
+	if prof := set.Governance.Profile(p.Profile); prof != nil {
+		return prof
+	}
+	return set.Governance.Default()
+}
+
+// tally counts a proposal's votes as they stand, under its rules.
+func (h *Proposals) tally(ctx context.Context, p *store.Proposal) (Tally, error) {
+	set, err := h.rulesOf(ctx, p)
+	if err != nil {
+		return Tally{}, err
+	}
 	votes, err := h.Store.Votes(ctx, p.ID)
 	if err != nil {
 		return Tally{}, err
 	}
-	var bs []Ballot
-	for _, v := range votes {
-		bs = append(bs, Ballot{Member: v.Member, Choice: v.Choice})
-	}
-	prof := set.Governance.Profile(p.Profile)
-	if prof == nil {
-		prof = set.Governance.Default()
-	}
-	return TallyVotes(prof, eligible(set, h.now()), bs), nil
+	return tallyOf(set, p, votes), nil
 }
 
-func (h *Proposals) withdraw(ctx context.Context, ev *forges.Event) error {
+// tallyOf counts votes under the rules of set, the proposal's version. The
+// electorate is the members of that version with a membership at some time
+// while the vote is open; a vote counts in the co-op its voter belonged to
+// when it was cast, and only if they had a membership then.
+func tallyOf(set *policies.Set, p *store.Proposal, votes []store.VoteRow) Tally {
+	eligible := map[string]string{}
+	byID := map[string]policies.Member{}
+	for _, m := range set.Coops.Members {
+		byID[m.ID] = m
+		if coop, ok := coopDuring(m, p.OpenedAt, p.Deadline); ok {
+			eligible[m.ID] = coop
+		}
+	}
+	bs := make([]Ballot, 0, len(votes))
+	for _, v := range votes {
+		coop, ok := coopAt(byID[v.Member], v.At)
+		if !ok {
+			continue
+		}
+		eligible[v.Member] = coop
+		bs = append(bs, Ballot{Member: v.Member, Choice: v.Choice, Reason: v.Reason})
+	}
+	return TallyVotes(profileOf(set, p), eligible, bs)
+}
+
+// coopDuring is the member's co-op at from, or else the first one whose
+// membership starts by to.
+func coopDuring(m policies.Member, from, to time.Time) (string, bool) {
+	if coop, ok := coopAt(m, from); ok {
+		return coop, true
+	}
+	first := ""
+	var since time.Time
+	for _, ms := range m.Memberships {
+		if ms.Since.After(from) && !ms.Since.After(to) && (first == "" || ms.Since.Before(since)) {
+			first, since = ms.Coop, ms.Since
+		}
+	}
+	return first, first != ""
+}
+
+// withdraw drops a deleted comment's vote, if it was deleted before the
+// deadline: the forge does not date a deletion, so the time its delivery
+// reached Accord stands for it.
+func (h *Proposals) withdraw(ctx context.Context, ev *forges.Event, act *Actions) error {
 	p, err := h.Store.OpenProposalOn(ctx, ev.Forge, ev.Repo.FullName(), number(ev))
 	if err != nil || p == nil {
 		return err
 	}
-	entry := store.NewEntry{Kind: ledger.KindVote, Key: fmt.Sprintf("withdraw:%d:%d", p.ID, ev.Comment.ID),
-		Body: map[string]any{"proposal": p.ID, "comment": ev.Comment.ID, "withdrawn": true}}
-	ok, err := h.Store.DropVote(ctx, h.now(), p.ID, ev.Comment.ID, []store.NewEntry{entry}, nil)
+	when := act.Received
+	if when.IsZero() {
+		when = h.now()
+	}
+	if when.After(p.Deadline) {
+		return nil // after the deadline nothing changes a vote
+	}
+	return h.dropVote(ctx, p, ev.Comment.ID)
+}
+
+func (h *Proposals) dropVote(ctx context.Context, p *store.Proposal, comment int64) error {
+	entry := store.NewEntry{Kind: ledger.KindVote, Key: fmt.Sprintf("withdraw:%d:%d", p.ID, comment),
+		Body: map[string]any{"proposal": p.ID, "comment": comment, "withdrawn": true}}
+	ok, err := h.Store.DropVote(ctx, h.now(), p.ID, comment, []store.NewEntry{entry}, nil)
 	if err != nil || !ok {
 		return err
 	}
-	return h.refresh(ctx, ev.Forge, ev.Ref(), p.Number, p.ID)
+	return h.refresh(ctx, p.Forge, refOf(p), p.Number, p.ID)
 }
 
 // reread takes an edited comment's last vote line as its vote, or
-// withdraws it when none is left; after the close nothing changes.
-func (h *Proposals) reread(ctx context.Context, set *policies.Set, ev *forges.Event) error {
+// withdraws it when none is left; an edit after the deadline changes
+// nothing.
+func (h *Proposals) reread(ctx context.Context, ev *forges.Event, act *Actions) error {
+	last := lastVote(ev.Comment.Body)
+	if last == nil {
+		p, err := h.Store.OpenProposalOn(ctx, ev.Forge, ev.Repo.FullName(), number(ev))
+		if err != nil || p == nil {
+			return err
+		}
+		if _, written := voteTimes(ev); written.After(p.Deadline) {
+			return nil
+		}
+		return h.dropVote(ctx, p, ev.Comment.ID)
+	}
+	return h.vote(ctx, ev, *last)
+}
+
+// lastVote is a comment's last /vote line (the one that counts), or nil.
+func lastVote(body string) *Command {
 	var last *Command
-	for _, c := range ParseCommands(ev.Comment.Body) {
+	for _, c := range ParseCommands(body) {
 		if c.Name == CmdVote {
 			c := c
 			last = &c
 		}
 	}
-	if last == nil {
-		return h.withdraw(ctx, ev)
-	}
-	return h.vote(ctx, set, ev, *last)
+	return last
 }
 
 func (h *Proposals) status(ctx context.Context, ev *forges.Event, c Command) error {
@@ -419,14 +583,19 @@ func (h *Proposals) status(ctx context.Context, ev *forges.Event, c Command) err
 }
 
 // end is /proposal cancel (proposer or maintainer) and /proposal close
-// (maintainer, once the outcome is decided).
-func (h *Proposals) end(ctx context.Context, set *policies.Set, ev *forges.Event, c Command) error {
+// (maintainer, once the outcome is decided). Who may is judged by the
+// proposal's rules.
+func (h *Proposals) end(ctx context.Context, ev *forges.Event, c Command) error {
 	p, err := h.Store.OpenProposalOn(ctx, ev.Forge, ev.Repo.FullName(), number(ev))
 	if err != nil {
 		return err
 	}
 	if p == nil {
 		return h.say(ctx, ev, c, "no vote is open here.")
+	}
+	set, err := h.rulesOf(ctx, p)
+	if err != nil {
+		return err
 	}
 	who := ev.Forge + ":" + ev.Comment.Author.Login
 	m := set.Coops.MemberByIdentity(who)
@@ -435,19 +604,17 @@ func (h *Proposals) end(ctx context.Context, set *policies.Set, ev *forges.Event
 		if who != p.Proposer && !maintainer {
 			return h.say(ctx, ev, c, "only the proposer or a maintainer may cancel the vote.")
 		}
-		return h.Close(ctx, set, p, OutcomeCancelled, "cancelled by "+who)
+		_, err := h.close(ctx, p, closeCancelled, "cancelled by "+who, nil)
+		return err
 	}
 	if !maintainer {
 		return h.say(ctx, ev, c, "only maintainers may close a vote early.")
 	}
-	t, err := h.tally(ctx, set, p)
-	if err != nil {
+	closed, err := h.close(ctx, p, closeIfDecided, "closed by "+who, nil)
+	if err != nil || closed {
 		return err
 	}
-	if !t.Decided {
-		return h.say(ctx, ev, c, "the outcome is not decided yet: votes still to come could change it.")
-	}
-	return h.Close(ctx, set, p, t.Outcome, "closed by "+who)
+	return h.say(ctx, ev, c, "the outcome is not decided yet: votes still to come could change it.")
 }
 
 func (h *Proposals) onLabel(ctx context.Context, set *policies.Set, ev *forges.Event) error {
@@ -492,260 +659,4 @@ func (h *Proposals) onNewHead(ctx context.Context, ev *forges.Event) error {
 	f.SetStatus(ev.Ref(), ev.PullRequest.HeadSHA, forges.Status{State: forges.StatusPending, Context: StatusVote, Description: "The vote is open."})
 	_, err = h.Store.EnqueueEffects(ctx, h.now(), f.Effects())
 	return err
-}
-
-// Close ends a proposal with an outcome: the result comment (made when it
-// is posted, with the ledger entry's hash), the result label instead of
-// vote/open, the commit status on a pull request, and the outcome in the
-// ledger, all recorded in one transaction. Closing one that is closed
-// already does nothing.
-func (h *Proposals) Close(ctx context.Context, set *policies.Set, p *store.Proposal, outcome, why string) error {
-	t, err := h.tally(ctx, set, p)
-	if err != nil {
-		return err
-	}
-	votes, err := h.Store.Votes(ctx, p.ID)
-	if err != nil {
-		return err
-	}
-	labels := set.Governance.Labels
-	result := map[string]string{OutcomePassed: labels.Passed, OutcomeRejected: labels.Rejected, OutcomeCancelled: labels.Cancelled}[outcome]
-	f := NewActions(p.Forge, fmt.Sprint("proposal/", p.ID, "/close"))
-	ref := refOf(p)
-	f.AddLabels(ref, p.Number, forges.Label{Name: result, Color: map[string]string{OutcomePassed: "0e8a16", OutcomeRejected: "b60205", OutcomeCancelled: "cccccc"}[outcome]})
-	f.RemoveLabel(ref, p.Number, labels.Open)
-	if p.IsPull && p.HeadSHA != "" {
-		st := forges.StatusFailure
-		if outcome == OutcomePassed {
-			st = forges.StatusSuccess
-		}
-		f.SetStatus(ref, p.HeadSHA, forges.Status{State: st, Context: StatusVote, Description: "The vote " + outcome + "."})
-	}
-	a := f.Effects()
-	resultFx := NewActions(p.Forge, fmt.Sprint("proposal/", p.ID, "/result"))
-	resultFx.RefreshStatus(ref, p.Number, p.ID, h.now(), time.Nanosecond) // the status comment shows the result at once
-	resultFx.PostResult(ref, p.Number, p.ID)
-	a = append(a, resultFx.Effects()...)
-	ballots := map[string]string{}
-	for _, v := range votes {
-		ballots[v.Member] = v.Choice
-	}
-	entry := store.NewEntry{Kind: ledger.KindOutcome, Key: OutcomeKey(p.ID), Body: map[string]any{
-		"proposal": p.ID, "forge": p.Forge, "repo": p.Repo, "number": p.Number, "profile": p.Profile, "policy": p.Policy,
-		"outcome": outcome, "why": why, "yes": t.Yes, "no": t.No, "abstain": t.Abstain, "block": t.Block,
-		"eligible": t.Eligible, "voted": t.Voted, "votes": ballots}}
-	_, err = h.Store.CloseProposal(ctx, h.now(), p.ID, outcome, []store.NewEntry{entry}, a)
-	return err
-}
-
-// OutcomeKey is the ledger key of a proposal's outcome.
-func OutcomeKey(id int64) string { return fmt.Sprint("outcome:", id) }
-
-// CloseDue closes the open proposals whose deadline has passed: run at
-// start (a deadline that passed while the bot was down) and then every
-// few seconds.
-func (h *Proposals) CloseDue(ctx context.Context) error {
-	set := h.Policies.Current()
-	if set == nil {
-		return nil
-	}
-	due, err := h.Store.DueProposals(ctx, h.now())
-	if err != nil {
-		return err
-	}
-	for i := range due {
-		t, err := h.tally(ctx, set, &due[i])
-		if err != nil {
-			return err
-		}
-		if err := h.Close(ctx, set, &due[i], t.Outcome, "the deadline passed"); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Run closes due proposals at start and then every interval until ctx ends.
-func (h *Proposals) Run(ctx context.Context, interval time.Duration, woken func()) error {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		if err := h.CloseDue(ctx); err != nil && ctx.Err() == nil && h.Log != nil {
-			h.Log.Error("closing due proposals", "err", err)
-		} else if woken != nil {
-			woken()
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-	}
-}
-
-// ResultBody is the comment that announces a closed proposal's result:
-// the outcome, the final tally, who voted what, and the hash of the
-// outcome's ledger entry, which anyone can look up in an export.
-func (h *Proposals) ResultBody(ctx context.Context, id int64) (string, error) {
-	p, err := h.Store.GetProposal(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	if p.State == store.ProposalOpen {
-		return "", fmt.Errorf("proposal %d is open", id)
-	}
-	hash, err := h.Store.EntryHash(ctx, OutcomeKey(p.ID))
-	if err != nil {
-		return "", err
-	}
-	votes, err := h.Store.Votes(ctx, p.ID)
-	if err != nil {
-		return "", err
-	}
-	last := map[string]string{}
-	for _, v := range votes {
-		last[v.Member] = v.Choice
-	}
-	counts := map[string]int{}
-	var names []string
-	for m, c := range last {
-		counts[c]++
-		names = append(names, m)
-	}
-	slices.Sort(names)
-	var b strings.Builder
-	fmt.Fprintf(&b, "**The vote %s.** %d yes, %d no, %d abstain, %d block.\n\n", p.State,
-		counts[ChoiceYes], counts[ChoiceNo], counts[ChoiceAbstain], counts[ChoiceBlock])
-	if len(names) > 0 {
-		b.WriteString("Votes: ")
-		for i, m := range names {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%s %s", m, last[m])
-		}
-		b.WriteString(".\n\n")
-	}
-	fmt.Fprintf(&b, "Recorded in the ledger as entry `%s` (`accord ledger export` shows it; `accord ledger verify` checks it).\n", hash)
-	return b.String(), nil
-}
-
-// StatusBody is the status comment of a proposal: the question, the
-// rules in words, the deadline, how to vote, and the tally with its
-// per-co-op breakdown; once closed, the result, who voted what, and the
-// ledger entry's hash.
-func (h *Proposals) StatusBody(ctx context.Context, id int64) (string, error) {
-	p, err := h.Store.GetProposal(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	set := h.Policies.Current()
-	if set == nil {
-		return "", errors.New("no policy loaded")
-	}
-	prof := set.Governance.Profile(p.Profile)
-	if prof == nil {
-		prof = set.Governance.Default()
-	}
-	t, err := h.tally(ctx, set, p)
-	if err != nil {
-		return "", err
-	}
-	votes, err := h.Store.Votes(ctx, p.ID)
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "### Vote: %s\n\n", p.Title)
-	fmt.Fprintf(&b, "Profile **%s** (policy %s): %s\n\n", prof.Name, short(p.Policy), rules(prof))
-	if p.State == store.ProposalOpen {
-		fmt.Fprintf(&b, "Open until **%s UTC** (%s left). Vote with a comment: `/vote yes`, `/vote no`, `/vote abstain`%s. Your last vote counts; deleting its comment withdraws it.\n\n",
-			p.Deadline.UTC().Format("2006-01-02 15:04"), left(p.Deadline.Sub(h.now())), map[bool]string{true: " or `/vote block`", false: ""}[prof.Block])
-	} else {
-		hash, _ := h.Store.EntryHash(ctx, OutcomeKey(p.ID))
-		fmt.Fprintf(&b, "**Result: %s** (closed %s UTC). Ledger entry `%s`.\n\n", p.State, p.ClosedAt.UTC().Format("2006-01-02 15:04"), hash)
-	}
-	unit := map[string]string{policies.VotersCoops: "co-ops"}[t.Voters]
-	if unit == "" {
-		unit = "members"
-	}
-	fmt.Fprintf(&b, "| yes | no | abstain | block | voted | quorum |\n|---|---|---|---|---|---|\n| %d | %d | %d | %d | %d of %d %s | %s |\n\n",
-		t.Yes, t.No, t.Abstain, t.Block, t.Voted, t.Eligible, unit, map[bool]string{true: "met", false: "not met"}[t.QuorumMet])
-	b.WriteString("| co-op | voted | yes | no | abstain | block |" + map[bool]string{true: " co-op's vote |", false: ""}[t.Voters == policies.VotersCoops] + "\n")
-	b.WriteString("|---|---|---|---|---|---|" + map[bool]string{true: "---|", false: ""}[t.Voters == policies.VotersCoops] + "\n")
-	for _, c := range t.ByCoop {
-		fmt.Fprintf(&b, "| %s | %d of %d | %d | %d | %d | %d |", c.Coop, c.Voted, c.Eligible, c.Yes, c.No, c.Abstain, c.Block)
-		if t.Voters == policies.VotersCoops {
-			fmt.Fprintf(&b, " %s |", orWord(c.Vote, "–"))
-		}
-		b.WriteString("\n")
-	}
-	if p.State != store.ProposalOpen && len(votes) > 0 {
-		last := map[string]store.VoteRow{}
-		for _, v := range votes {
-			last[v.Member] = v
-		}
-		var names []string
-		for m := range last {
-			names = append(names, m)
-		}
-		slices.Sort(names)
-		b.WriteString("\nVotes: ")
-		for i, m := range names {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%s %s", m, last[m].Choice)
-		}
-		b.WriteString(".\n")
-	}
-	return b.String(), nil
-}
-
-// left says a time left in days, hours and minutes: "6d 23h 59m".
-func left(d time.Duration) string {
-	d = max(d, 0).Round(time.Minute)
-	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
-	switch {
-	case days > 0:
-		return fmt.Sprintf("%dd %dh %dm", days, hours, mins)
-	case hours > 0:
-		return fmt.Sprintf("%dh %dm", hours, mins)
-	}
-	return fmt.Sprintf("%dm", mins)
-}
-
-func orWord(s, word string) string {
-	if s == "" {
-		return word
-	}
-	return s
-}
-
-func short(v string) string {
-	if len(v) > 14 {
-		return v[:14]
-	}
-	return v
-}
-
-// rules says a profile's rules in words.
-func rules(p *policies.Profile) string {
-	who := "one member, one vote"
-	if p.Voters == policies.VotersCoops {
-		who = "one co-op, one vote (a co-op votes as most of its members do)"
-	}
-	s := fmt.Sprintf("%s; at least %s of those who may vote must vote; it passes when yes is more than %s of yes and no",
-		who, percent(p.Quorum), percent(p.Threshold))
-	if p.Block {
-		s += "; a single block fails it"
-	}
-	if p.CloseEarly {
-		s += "; it closes as soon as the outcome is decided"
-	}
-	return s + "."
-}
-
-func percent(m policies.Milli) string {
-	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", float64(m)/10), "0"), ".") + "%"
 }

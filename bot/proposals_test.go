@@ -267,7 +267,7 @@ func TestVoteIneligibleAndBots(t *testing.T) {
 	v.say("m6", "/vote yes") // a member whose membership ended
 	v.say("renovate[bot]", "/vote yes")
 	r := v.replies()
-	if len(r) != 2 || !strings.Contains(r[0], "only members may vote") || !strings.Contains(r[1], "m6 has no membership today") {
+	if len(r) != 2 || !strings.Contains(r[0], "only members may vote") || !strings.Contains(r[1], "m6 has no membership on 2026-11-25") {
 		t.Errorf("replies %q", r)
 	}
 	if s := v.status(); !strings.Contains(s, "0 of 5 members") {

@@ -20,12 +20,13 @@ type Server struct {
 	Intake *Intake
 	Worker *Worker
 	Outbox *Outbox // nil: effects stay stored, nothing acts on forges
-	// Proposals, if set, has its due votes closed at start and every few
-	// seconds.
-	Proposals *Proposals
-	Metrics   *Metrics
-	Store     *store.Store
-	Log       *slog.Logger
+	// Proposals, if set, has its due votes closed at start and every
+	// CloseEvery (default 5 s).
+	Proposals  *Proposals
+	CloseEvery time.Duration
+	Metrics    *Metrics
+	Store      *store.Store
+	Log        *slog.Logger
 	// Ready lists readiness checks beyond the database's, by name.
 	Ready map[string]Ready
 }
@@ -79,8 +80,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	workDone := make(chan error, 1)
 	go func() { workDone <- s.Worker.Run(workCtx) }()
+	proposalsDone := make(chan error, 1)
 	if s.Proposals != nil {
-		go s.Proposals.Run(workCtx, 5*time.Second, s.wakeOutbox)
+		every := s.CloseEvery
+		if every <= 0 {
+			every = 5 * time.Second
+		}
+		go func() { proposalsDone <- s.Proposals.Run(workCtx, every, s.wakeOutbox) }()
+	} else {
+		proposalsDone <- nil
 	}
 	outboxDone := make(chan error, 1)
 	if s.Outbox != nil {
@@ -108,6 +116,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if oerr := <-outboxDone; oerr != nil && err == nil {
 		err = oerr
+	}
+	if perr := <-proposalsDone; perr != nil && err == nil {
+		err = perr
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

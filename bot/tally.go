@@ -26,6 +26,12 @@ const (
 type Ballot struct {
 	Member string
 	Choice string // Choice*
+	Reason string // the rest of the /vote line: a block's reason is shown
+}
+
+// BlockNote is a block vote that stands: who, of which co-op, and why.
+type BlockNote struct {
+	Member, Coop, Reason string
 }
 
 // Tally is the count of a proposal under its profile.
@@ -40,8 +46,13 @@ type Tally struct {
 	ByCoop []CoopTally
 
 	QuorumMet bool
-	Blocked   bool   // the profile has block: true and a block vote stands
-	Outcome   string // what closing now would give: OutcomePassed or OutcomeRejected
+	// Blocked: the profile has block: true and a member's block vote
+	// stands. Under voters: coops too, any one member's block fails the
+	// proposal, whatever their co-op's vote.
+	Blocked bool
+	// Blocks are the block votes that stand, sorted by member.
+	Blocks  []BlockNote
+	Outcome string // what closing now would give: OutcomePassed or OutcomeRejected
 	// Decided: no vote still to come can change Outcome (for close_early).
 	// Votes already cast are taken as they are.
 	Decided bool
@@ -70,6 +81,7 @@ func TallyVotes(p *policies.Profile, eligible map[string]string, ballots []Ballo
 		}
 		ct.Eligible++
 	}
+	var blocks []BlockNote
 	last := make(map[string]int, len(ballots)) // a member's last ballot counts
 	for i, b := range ballots {
 		last[b.Member] = i
@@ -82,8 +94,12 @@ func TallyVotes(p *policies.Profile, eligible map[string]string, ballots []Ballo
 		ct := coops[c]
 		ct.Voted++
 		count(&ct.Yes, &ct.No, &ct.Abstain, &ct.Block, b.Choice)
+		if b.Choice == ChoiceBlock {
+			blocks = append(blocks, BlockNote{Member: b.Member, Coop: c, Reason: b.Reason})
+		}
 	}
-	t := Tally{Voters: p.Voters}
+	slices.SortFunc(blocks, func(a, b BlockNote) int { return strings.Compare(a.Member, b.Member) })
+	t := Tally{Voters: p.Voters, Blocks: blocks}
 	if t.Voters == "" {
 		t.Voters = policies.VotersMembers
 	}
@@ -120,8 +136,8 @@ func TallyVotes(p *policies.Profile, eligible map[string]string, ballots []Ballo
 		flexible = t.Eligible - t.Voted
 	}
 	fixed.Eligible = t.Eligible
-	t.Outcome, t.QuorumMet, t.Blocked = outcome(p, t.Eligible, t.Voted, t.Yes, t.No, t.Block)
-	t.Decided = decided(p, t.Outcome, fixed, flexible)
+	t.Outcome, t.QuorumMet, t.Blocked = outcome(p, t.Eligible, t.Voted, t.Yes, t.No, t.Block, len(blocks))
+	t.Decided = decided(p, t.Outcome, fixed, flexible, len(blocks))
 	return t
 }
 
@@ -163,12 +179,14 @@ func coopVote(ct *CoopTally) string {
 }
 
 // outcome is what closing with these counts gives. The quorum is the share
-// of the eligible who voted (abstain and block count). Without consent
-// (block: false) a block is a no. The threshold is strict: yes/(yes+no)
-// must be greater than it; with no yes and no no, nothing passes.
-func outcome(p *policies.Profile, eligible, voted, yes, no, block int) (string, bool, bool) {
+// of the eligible who voted (abstain and block count). With consent
+// (block: true) one block fails it: a unit's (member's or co-op's) block,
+// or any member's (memberBlocks), whatever their co-op's vote. Without
+// consent a block is a no. The threshold is strict: yes/(yes+no) must be
+// greater than it; with no yes and no no, nothing passes.
+func outcome(p *policies.Profile, eligible, voted, yes, no, block, memberBlocks int) (string, bool, bool) {
 	quorum := eligible > 0 && int64(voted)*int64(policies.One) >= int64(p.Quorum)*int64(eligible)
-	blocked := p.Block && block > 0
+	blocked := p.Block && (block > 0 || memberBlocks > 0)
 	if !p.Block {
 		no += block
 	}
@@ -184,7 +202,7 @@ func outcome(p *policies.Profile, eligible, voted, yes, no, block int) (string, 
 // may still vote any way. The outcome is monotone in each count, so it is
 // decided when it is the same with all of them voting yes, all no, all
 // block (with consent), and none voting (quorum may fail).
-func decided(p *policies.Profile, now string, fixed Tally, flexible int) bool {
+func decided(p *policies.Profile, now string, fixed Tally, flexible, memberBlocks int) bool {
 	if flexible == 0 {
 		return true
 	}
@@ -198,7 +216,7 @@ func decided(p *policies.Profile, now string, fixed Tally, flexible int) bool {
 		ends = append(ends, struct{ voted, yes, no, block int }{f.Voted + flexible, f.Yes, f.No, f.Block + flexible})
 	}
 	for _, e := range ends {
-		if o, _, _ := outcome(p, f.Eligible, e.voted, e.yes, e.no, e.block); o != now {
+		if o, _, _ := outcome(p, f.Eligible, e.voted, e.yes, e.no, e.block, memberBlocks); o != now {
 			return false
 		}
 	}

@@ -94,6 +94,7 @@ type Worker struct {
 	// EffectsStored, if set, is called after a batch whose handlers asked
 	// for effects is recorded (it wakes the Outbox).
 	EffectsStored func()
+	Now           func() time.Time // the clock; time.Now when nil
 
 	wake chan struct{}
 }
@@ -127,6 +128,9 @@ func (w *Worker) init() {
 	}
 	if w.Router == nil {
 		w.Router = NewRouter()
+	}
+	if w.Now == nil {
+		w.Now = time.Now
 	}
 }
 
@@ -171,7 +175,7 @@ func (w *Worker) Run(ctx context.Context) error {
 // records their outcomes in one transaction. It returns how many it took.
 func (w *Worker) ProcessBatch(ctx context.Context) (int, error) {
 	w.init()
-	ds, err := w.Store.ClaimDeliveries(ctx, time.Now(), w.Batch)
+	ds, err := w.Store.ClaimDeliveries(ctx, w.Now(), w.Batch)
 	if err != nil || len(ds) == 0 {
 		return 0, err
 	}
@@ -183,13 +187,13 @@ func (w *Worker) ProcessBatch(ctx context.Context) (int, error) {
 	// The outcomes must be recorded even when ctx ends now: otherwise the
 	// batch would run again after restart (harmless, handlers are
 	// idempotent, but wasted).
-	if err := w.Store.FinishDeliveries(context.WithoutCancel(ctx), time.Now(), outs); err != nil {
+	if err := w.Store.FinishDeliveries(context.WithoutCancel(ctx), w.Now(), outs); err != nil {
 		return 0, err
 	}
 	if w.EffectsStored != nil && slices.ContainsFunc(outs, func(o store.Outcome) bool { return len(o.Effects) > 0 }) {
 		w.EffectsStored()
 	}
-	now := time.Now()
+	now := w.Now()
 	for i, o := range outs {
 		w.Metrics.LagSeconds.Observe(now.Sub(ds[i].ReceivedAt).Seconds())
 		kind := "unknown"
@@ -242,6 +246,7 @@ func (w *Worker) process(ctx context.Context, d *store.StoredDelivery, p parsed)
 	}()
 	ev, err := p.ev, p.err
 	act := NewActions(d.Forge, d.ID)
+	act.Received = d.ReceivedAt
 	if err == nil {
 		err = w.Router.Dispatch(ctx, ev, act)
 	}
@@ -254,7 +259,7 @@ func (w *Worker) process(ctx context.Context, d *store.StoredDelivery, p parsed)
 		w.Log.Error("delivery is dead", "forge", d.Forge, "delivery", d.ID, "seq", d.Seq, "attempts", d.Attempts, "err", err)
 		return store.Outcome{Seq: d.Seq, State: store.StateDead, Error: err.Error()}
 	default:
-		next := time.Now().Add(w.backoff(d.Attempts))
+		next := w.Now().Add(w.backoff(d.Attempts))
 		w.Log.Warn("delivery failed, will retry", "forge", d.Forge, "delivery", d.ID, "seq", d.Seq, "attempts", d.Attempts, "next", next, "err", err)
 		return store.Outcome{Seq: d.Seq, State: store.StateQueued, Error: err.Error(), Next: next}
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -34,6 +35,7 @@ type Config struct {
 	Database  string   `yaml:"database"`   // a file path (embedded SQLite); env ACCORD_DATABASE
 	Policies  Policies `yaml:"policies"`
 	Forges    []Forge  `yaml:"forges"`
+	Votes     Votes    `yaml:"votes"`
 
 	// Source says where the config came from: a file path or "defaults".
 	Source string `yaml:"-"`
@@ -46,6 +48,17 @@ type Policies struct {
 	Path string `yaml:"path"`
 	Dir  string `yaml:"dir"` // a local directory instead of a repo; env ACCORD_POLICIES_DIR
 }
+
+// Votes tunes how votes close.
+type Votes struct {
+	// CloseGrace is how long after a deadline a vote waits for the forges'
+	// deliveries of votes cast in time (delivery lag) before it reads the
+	// issue's comments and closes; default 1m.
+	CloseGrace time.Duration `yaml:"close_grace"`
+}
+
+// DefaultCloseGrace is votes.close_grace when the config leaves it out.
+const DefaultCloseGrace = time.Minute
 
 // Forge is one forge Accord listens to and acts on.
 type Forge struct {
@@ -81,6 +94,7 @@ func Default() *Config {
 		Listen:   "127.0.0.1:8080",
 		Database: "accord.db",
 		Policies: Policies{Dir: "policies/examples"},
+		Votes:    Votes{CloseGrace: DefaultCloseGrace},
 		Forges: []Forge{
 			{Name: "github", Type: TypeGitHub, WebhookSecretsEnv: "ACCORD_GITHUB_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITHUB_TOKEN"},
 			{Name: "gitea", Type: TypeGitea, WebhookSecretsEnv: "ACCORD_GITEA_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITEA_TOKEN"},
@@ -149,6 +163,9 @@ func Parse(data []byte) (*Config, error) {
 	if cfg.Policies.Repo != "" && cfg.Policies.Ref == "" {
 		cfg.Policies.Ref = "main"
 	}
+	if cfg.Votes.CloseGrace == 0 {
+		cfg.Votes.CloseGrace = def.Votes.CloseGrace
+	}
 	return cfg, nil
 }
 
@@ -182,6 +199,9 @@ func (c *Config) Validate() error {
 	}
 	if strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://") {
 		return errors.New("database: PostgreSQL is not supported yet; give a file path for the embedded SQLite database")
+	}
+	if c.Votes.CloseGrace < 0 || c.Votes.CloseGrace > 24*time.Hour {
+		return fmt.Errorf("votes.close_grace %s: give a duration from 0s to 24h, e.g. 1m", c.Votes.CloseGrace)
 	}
 	if c.Policies.Repo != "" && c.Policies.Dir != "" {
 		return errors.New("policies: give either repo or dir, not both")

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -131,5 +132,23 @@ func TestLoadRejects(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.yml"), env(nil)); err == nil {
 		t.Error("a missing --config file was accepted")
+	}
+}
+
+func TestVotesCloseGrace(t *testing.T) {
+	cfg, err := Parse([]byte("votes: {close_grace: 90s}\n"))
+	if err != nil || cfg.Votes.CloseGrace != 90*time.Second {
+		t.Fatalf("%v %v", cfg, err)
+	}
+	cfg, err = Parse([]byte("listen: 127.0.0.1:1\n"))
+	if err != nil || cfg.Votes.CloseGrace != DefaultCloseGrace {
+		t.Fatalf("default: %v %v", cfg.Votes, err)
+	}
+	if _, err := Parse([]byte("votes: {close_grace: soon}\n")); err == nil {
+		t.Error("a grace that is no duration was accepted")
+	}
+	cfg, _ = Parse([]byte("votes: {close_grace: 48h}\n"))
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "votes.close_grace") {
+		t.Errorf("48h: %v", err)
 	}
 }

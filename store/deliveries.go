@@ -343,6 +343,16 @@ func (s *Store) QueueDepth(ctx context.Context) (int64, error) {
 	return n, err
 }
 
+// Unfinished counts a forge's deliveries received at or before t that are
+// not finished yet (queued, waiting for a retry, or processing): a vote's
+// close waits for them, since one of them may be a vote cast in time.
+func (s *Store) Unfinished(ctx context.Context, forge string, t time.Time) (int64, error) {
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE state IN ('queued', 'processing')
+		AND forge = ? AND received_at <= ?`, forge, t.UnixNano()).Scan(&n)
+	return n, err
+}
+
 // RecordedEvent is a normalized event as recorded, with the inbox ID of the
 // delivery it came from.
 type RecordedEvent struct {

@@ -55,6 +55,20 @@ func (s *Store) LastGoodPolicyVersion(ctx context.Context, source string) (*Poli
 	return &vs[0], nil
 }
 
+// ValidPolicyVersion is the valid version recorded as version, from any
+// source, or ErrNotFound: a proposal runs under the version in force when
+// it opened, whatever is in force now.
+func (s *Store) ValidPolicyVersion(ctx context.Context, version string) (*PolicyVersion, error) {
+	vs, err := s.policyVersions(ctx, `WHERE version = ? AND valid ORDER BY id DESC LIMIT 1`, version)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		return nil, fmt.Errorf("policy version %s: %w", version, ErrNotFound)
+	}
+	return &vs[0], nil
+}
+
 // PolicyVersions lists the versions read, newest first.
 func (s *Store) PolicyVersions(ctx context.Context, limit int) ([]PolicyVersion, error) {
 	return s.policyVersions(ctx, `ORDER BY id DESC LIMIT ?`, limit)

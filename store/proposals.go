@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS proposals (
 	opened_at INTEGER NOT NULL,
 	deadline  INTEGER NOT NULL,
 	state     TEXT NOT NULL,  -- open, passed, rejected, cancelled
-	closed_at INTEGER NOT NULL DEFAULT 0
+	closed_at INTEGER NOT NULL DEFAULT 0,
+	kind      TEXT NOT NULL DEFAULT '', -- '' a question; 'policy' a change of the policy files
+	note      TEXT NOT NULL DEFAULT ''  -- why a due close waits (the forge cannot be read, …)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS proposals_one_open ON proposals (forge, repo, number) WHERE state = 'open';
 CREATE INDEX IF NOT EXISTS proposals_due ON proposals (deadline) WHERE state = 'open';
@@ -60,6 +62,19 @@ type Proposal struct {
 	Deadline time.Time
 	State    string // ProposalOpen, or an outcome
 	ClosedAt time.Time
+	Kind     string // "" a question, ProposalPolicy a change of the policy files
+	Note     string // why a due close waits, shown in the status comment
+}
+
+// ProposalPolicy is the kind of a proposal that approves a change of the
+// policy files (a pull request to the governance repo).
+const ProposalPolicy = "policy"
+
+// proposalColumnsAdded are the columns added to proposals after its first
+// release: a database made before gets them at Open.
+var proposalColumnsAdded = []string{
+	"kind TEXT NOT NULL DEFAULT ''",
+	"note TEXT NOT NULL DEFAULT ''",
 }
 
 // ProposalOpen is the state of a proposal being voted on.
@@ -87,10 +102,10 @@ func (s *Store) OpenProposal(ctx context.Context, now time.Time, p Proposal, es 
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `INSERT INTO proposals (forge, repo, number, install, is_pull, head_sha, title, profile, policy,
-		proposer, origin, opened_at, deadline, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')
+		proposer, origin, opened_at, deadline, state, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)
 		ON CONFLICT (forge, repo, number) WHERE state = 'open' DO NOTHING`,
 		p.Forge, p.Repo, p.Number, p.Install, p.IsPull, p.HeadSHA, p.Title, p.Profile, p.Policy, p.Proposer, p.Origin,
-		p.OpenedAt.UnixNano(), p.Deadline.UnixNano())
+		p.OpenedAt.UnixNano(), p.Deadline.UnixNano(), p.Kind)
 	if err != nil {
 		return 0, fmt.Errorf("open proposal: %w", err)
 	}
@@ -112,13 +127,13 @@ func (s *Store) sideEffects(ctx context.Context, tx *sql.Tx, now time.Time, es [
 	return err
 }
 
-const proposalColumns = `id, forge, repo, number, install, is_pull, head_sha, title, profile, policy, proposer, origin, opened_at, deadline, state, closed_at`
+const proposalColumns = `id, forge, repo, number, install, is_pull, head_sha, title, profile, policy, proposer, origin, opened_at, deadline, state, closed_at, kind, note`
 
 func scanProposal(row interface{ Scan(...any) error }) (*Proposal, error) {
 	var p Proposal
 	var opened, deadline, closed int64
 	if err := row.Scan(&p.ID, &p.Forge, &p.Repo, &p.Number, &p.Install, &p.IsPull, &p.HeadSHA, &p.Title, &p.Profile, &p.Policy,
-		&p.Proposer, &p.Origin, &opened, &deadline, &p.State, &closed); err != nil {
+		&p.Proposer, &p.Origin, &opened, &deadline, &p.State, &closed, &p.Kind, &p.Note); err != nil {
 		return nil, err
 	}
 	p.OpenedAt, p.Deadline = time.Unix(0, opened).UTC(), time.Unix(0, deadline).UTC()
@@ -229,7 +244,15 @@ func (s *Store) voteTx(ctx context.Context, now time.Time, proposal int64, es []
 
 // Votes are a proposal's vote comments, in the order they were cast.
 func (s *Store) Votes(ctx context.Context, proposal int64) ([]VoteRow, error) {
-	rows, err := s.write.QueryContext(ctx, `SELECT comment_id, member, identity, choice, reason, at FROM votes
+	return votes(ctx, s.write, proposal)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func votes(ctx context.Context, q querier, proposal int64) ([]VoteRow, error) {
+	rows, err := q.QueryContext(ctx, `SELECT comment_id, member, identity, choice, reason, at FROM votes
 		WHERE proposal = ? ORDER BY at, comment_id`, proposal)
 	if err != nil {
 		return nil, err
@@ -248,26 +271,55 @@ func (s *Store) Votes(ctx context.Context, proposal int64) ([]VoteRow, error) {
 	return out, rows.Err()
 }
 
-// CloseProposal ends an open proposal with an outcome, its ledger entries
-// and effects, in one transaction; false when it was closed already (the
-// deadline and a command raced: one wins, the other does nothing).
-func (s *Store) CloseProposal(ctx context.Context, now time.Time, id int64, outcome string, es []NewEntry, fx []NewEffect) (bool, error) {
+// Closing is what closing a proposal records, decided from its votes as
+// they stand in the closing transaction.
+type Closing struct {
+	Outcome string // "" leaves the proposal open (it is not decided after all)
+	Entries []NewEntry
+	Effects []NewEffect
+}
+
+// CloseProposal ends an open proposal in one transaction: it reads the
+// votes, asks decide for the outcome with its ledger entries and effects,
+// and records them. No vote can be recorded between the read and the close,
+// so the outcome counts every vote the proposal holds. It reports false,
+// changing nothing, when the proposal was closed already (a deadline and a
+// command raced: one wins) or decide gives no outcome.
+func (s *Store) CloseProposal(ctx context.Context, now time.Time, id int64, decide func(*Proposal, []VoteRow) (Closing, error)) (bool, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE proposals SET state = ?, closed_at = ? WHERE id = ? AND state = 'open'`, outcome, now.UnixNano(), id)
+	p, err := scanProposal(tx.QueryRowContext(ctx, `SELECT `+proposalColumns+` FROM proposals WHERE id = ?`, id))
+	if err != nil {
+		return false, fmt.Errorf("proposal %d: %w", id, err)
+	}
+	if p.State != ProposalOpen {
+		return false, nil
+	}
+	vs, err := votes(ctx, tx, id)
 	if err != nil {
 		return false, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
+	c, err := decide(p, vs)
+	if err != nil || c.Outcome == "" {
+		return false, err
 	}
-	if err := s.sideEffects(ctx, tx, now, es, fx); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE proposals SET state = ?, closed_at = ?, note = '' WHERE id = ?`, c.Outcome, now.UnixNano(), id); err != nil {
+		return false, err
+	}
+	if err := s.sideEffects(ctx, tx, now, c.Entries, c.Effects); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()
+}
+
+// SetProposalNote records why an open proposal's due close waits ("" when
+// it no longer does); the status comment shows it.
+func (s *Store) SetProposalNote(ctx context.Context, id int64, note string) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE proposals SET note = ? WHERE id = ? AND state = 'open'`, note, id)
+	return err
 }
 
 // SetProposalHead records the new head commit of an open proposal's pull

@@ -145,6 +145,10 @@ func Open(path string, opt Options) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	if err := addColumns(write, "proposals", proposalColumnsAdded); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	read, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		write.Close()
@@ -155,6 +159,35 @@ func Open(path string, opt Options) (*Store, error) {
 	s.batch = newBatcher(s)
 	s.checkpoints = newCheckpointer(read)
 	return s, nil
+}
+
+// addColumns adds to table each column (a definition "name TYPE …") that
+// a database made by an earlier release lacks.
+func addColumns(db *sql.DB, table string, defs []string) error {
+	rows, err := db.Query(`SELECT name FROM pragma_table_info(?)`, table)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		have[name] = true
+	}
+	rows.Close()
+	for _, def := range defs {
+		name, _, _ := strings.Cut(def, " ")
+		if have[name] {
+			continue
+		}
+		if _, err := db.Exec(`ALTER TABLE ` + table + ` ADD COLUMN ` + def); err != nil {
+			return fmt.Errorf("add %s.%s: %w", table, name, err)
+		}
+	}
+	return nil
 }
 
 // Close stops the group committer and the checkpointer, and closes the

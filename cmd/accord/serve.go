@@ -38,52 +38,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer st.Close()
 
-	metrics := bot.NewMetrics(st.QueueDepth)
-	metrics.WatchOutbox(st.OutboxDepth)
-	parsers := webhooksFor(cfg)
-	clients, _ := clientsFor(cfg, metrics) // those that cannot act are in the start line's "missing"
-	outbox := &bot.Outbox{Store: st, Clients: clients, Metrics: metrics, Log: log}
-	pols, err := policiesFor(cfg, clients, st, log)
+	srv, pols, loadErr, err := assemble(ctx, cfg, st, log, time.Now)
 	if err != nil {
 		return err
 	}
-	// The start line comes first; what loading the policy found is logged
-	// after it.
 	policyState := "policies " + pols.Source.String()
-	loadCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	pols.Log = slog.New(slog.DiscardHandler)
-	loadErr := pols.Load(loadCtx)
-	pols.Log = log
-	cancel()
 	if loadErr != nil {
 		policyState += " NOT LOADED (see the log)"
 	}
 	if cur := pols.Current(); cur != nil {
 		policyState += " at " + cur.Version
-	}
-	router := bot.NewRouter()
-	router.On(pols, forges.KindPush, forges.KindPullRequest)
-	router.On(&bot.Commands{Policies: pols}, forges.KindComment)
-	proposals := &bot.Proposals{Policies: pols, Store: st, Log: log, Clients: clients}
-	outbox.StatusBody, outbox.ResultBody = proposals.StatusBody, proposals.ResultBody
-	router.On(proposals, forges.KindComment, forges.KindIssue, forges.KindPullRequest)
-	router.On(&bot.Facts{Clients: clients}, forges.KindPullRequest, forges.KindReview, forges.KindIssue,
-		forges.KindComment, forges.KindPush, forges.KindRelease)
-	worker := bot.NewWorker(st, parsers, router, metrics, log)
-	worker.EffectsStored = outbox.Notify
-	var hooks []bot.Hook
-	for _, f := range cfg.Forges {
-		hooks = append(hooks, bot.Hook{Name: f.Name, Webhooks: parsers[f.Name], Secrets: f.Secrets})
-	}
-	srv := &bot.Server{
-		Intake:    bot.NewIntake(hooks, st, metrics, log, worker.Notify),
-		Worker:    worker,
-		Outbox:    outbox,
-		Proposals: proposals,
-		Metrics:   metrics,
-		Store:     st,
-		Log:       log,
-		Ready:     map[string]bot.Ready{"policies": pols.Ready},
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -94,6 +58,58 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Error("policy files not usable", "source", pols.Source.String(), "err", loadErr)
 	}
 	return srv.Serve(ctx, ln)
+}
+
+// assemble makes the bot from the config, on an open store, with a clock:
+// the webhook intake, the worker and its handlers, the outbox, proposals
+// and the policies in force (loaded now; loadErr says what went wrong).
+// Tests assemble the same bot on a test clock.
+func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger, now func() time.Time) (srv *bot.Server, pols *bot.Policies, loadErr error, err error) {
+	metrics := bot.NewMetrics(st.QueueDepth)
+	metrics.WatchOutbox(st.OutboxDepth)
+	parsers := webhooksFor(cfg)
+	clients, _ := clientsFor(cfg, metrics) // those that cannot act are in the start line's "missing"
+	outbox := &bot.Outbox{Store: st, Clients: clients, Metrics: metrics, Log: log, Now: now}
+	pols, err = policiesFor(cfg, clients, st, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pols.Now = now
+	// The start line comes first; what loading the policy found is logged
+	// after it.
+	loadCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	pols.Log = slog.New(slog.DiscardHandler)
+	loadErr = pols.Load(loadCtx)
+	pols.Log = log
+	cancel()
+	router := bot.NewRouter()
+	router.On(pols, forges.KindPush, forges.KindPullRequest)
+	router.On(&bot.Commands{Policies: pols}, forges.KindComment)
+	proposals := &bot.Proposals{Policies: pols, Store: st, Log: log, Clients: clients, Grace: cfg.Votes.CloseGrace, Now: now}
+	outbox.StatusBody, outbox.ResultBody = proposals.StatusBody, proposals.ResultBody
+	router.On(proposals, forges.KindComment, forges.KindIssue, forges.KindPullRequest)
+	router.On(&bot.Facts{Clients: clients}, forges.KindPullRequest, forges.KindReview, forges.KindIssue,
+		forges.KindComment, forges.KindPush, forges.KindRelease)
+	worker := bot.NewWorker(st, parsers, router, metrics, log)
+	worker.EffectsStored = outbox.Notify
+	worker.Now = now
+	var hooks []bot.Hook
+	for _, f := range cfg.Forges {
+		hooks = append(hooks, bot.Hook{Name: f.Name, Webhooks: parsers[f.Name], Secrets: f.Secrets})
+	}
+	intake := bot.NewIntake(hooks, st, metrics, log, worker.Notify)
+	intake.SetClock(now)
+	srv = &bot.Server{
+		Intake:    intake,
+		Worker:    worker,
+		Outbox:    outbox,
+		Proposals: proposals,
+		Metrics:   metrics,
+		Store:     st,
+		Log:       log,
+		Ready:     map[string]bot.Ready{"policies": pols.Ready},
+	}
+	return srv, pols, loadErr, nil
 }
 
 // startLine is the one line serve prints first: where it listens, on what,

@@ -59,6 +59,7 @@ type server struct {
 	cmd  *exec.Cmd
 	logs *syncBuffer
 	done chan struct{}
+	halt func() // an in-process bot's stop (startInProcess); nil for the binary
 }
 
 type syncBuffer struct {
@@ -169,6 +170,10 @@ func startServer(t *testing.T, dir string) *server {
 
 // stop ends the server gracefully (SIGTERM) and waits for it.
 func (s *server) stop() {
+	if s.halt != nil {
+		s.halt()
+		return
+	}
 	if s.cmd.ProcessState != nil {
 		return
 	}
@@ -183,6 +188,10 @@ func (s *server) stop() {
 
 // kill ends the server with SIGKILL: no chance to flush or clean up.
 func (s *server) kill() {
+	if s.halt != nil {
+		s.halt()
+		return
+	}
 	s.cmd.Process.Kill()
 	<-s.done
 }

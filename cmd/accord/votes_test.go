@@ -195,6 +195,41 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// byBot reports whether the fake forge's comment is the bot's.
+func byBot(c map[string]any) bool {
+	u, _ := c["user"].(map[string]any)
+	return u["login"] == "accord-bot"
+}
+
+// userComment makes a member's comment change on the forge, as the forge
+// would before sending its webhook, and returns the comment's creation
+// time (now for a new one).
+func (f *forgeState) userComment(action string, issue, id int, login, body, now string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, c := range f.comments {
+		if c["id"] != id {
+			continue
+		}
+		switch action {
+		case "deleted":
+			f.comments = append(f.comments[:i], f.comments[i+1:]...)
+		default:
+			c["body"], c["updated_at"] = body, now
+		}
+		return fmt.Sprint(c["created_at"])
+	}
+	if action == "created" {
+		user := map[string]any{"id": 5000 + len(login), "login": login, "type": "User"}
+		if strings.HasSuffix(login, "[bot]") {
+			user["type"] = "Bot"
+		}
+		f.comments = append(f.comments, map[string]any{"id": id, "body": body, "user": user,
+			"created_at": now, "updated_at": now, "issue": int64(issue)})
+	}
+	return now
+}
+
 func orEmpty(v []any) []any {
 	if v == nil {
 		return []any{}
@@ -211,7 +246,7 @@ func (f *forgeState) snapshot() (labels []string, status string, comments int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, c := range f.comments {
-		if b := fmt.Sprint(c["body"]); strings.Contains(b, "### Vote:") {
+		if b := fmt.Sprint(c["body"]); strings.Contains(b, "### Vote:") && byBot(c) {
 			status = b
 		}
 	}
