@@ -28,6 +28,7 @@ func TestTally(t *testing.T) {
 	members := profile(policies.VotersMembers, 500, 500, false, true)
 	consent := profile(policies.VotersMembers, 0, 500, true, true)
 	coops := profile(policies.VotersCoops, 500, 660, false, true)
+	coopsConsent := profile(policies.VotersCoops, 500, 500, true, true)
 	tests := []struct {
 		name    string
 		p       *policies.Profile
@@ -52,6 +53,13 @@ func TestTally(t *testing.T) {
 		{"co-ops: a co-op with members still to vote is not final", coops, "a1=yes a2=yes b1=yes b2=yes b3=yes c1=no c2=no", "passed 2/1/0/0 3/3 quorum open"},
 		{"co-ops: quorum of co-ops", coops, "a1=yes", "rejected 1/0/0/0 1/3 no-quorum open"},
 		{"nobody voted", members, "", "rejected 0/0/0/0 0/8 no-quorum open"},
+		// Consent under voters: coops: b votes yes 2:1, yet b3's block fails it.
+		{"co-ops with consent: one member's block fails it though their co-op votes yes", coopsConsent,
+			"a1=yes a2=yes a3=yes b1=yes b2=yes b3=block c1=yes c2=yes", "rejected 3/0/0/0 3/3 quorum decided blocked"},
+		{"co-ops with consent: a block decides at once", coopsConsent, "a1=yes b3=block", "rejected 1/0/0/1 2/3 quorum decided blocked"},
+		{"co-ops with consent: no block, passes", coopsConsent, "a1=yes a2=yes a3=yes b1=yes b2=yes b3=yes c1=yes c2=yes", "passed 3/0/0/0 3/3 quorum decided"},
+		{"co-ops without consent: a member's block is their co-op's no at most", coops,
+			"a1=yes a2=yes a3=yes b1=yes b2=yes b3=block c1=yes c2=yes", "passed 3/0/0/0 3/3 quorum decided"},
 	}
 	for _, tt := range tests {
 		tl := TallyVotes(tt.p, electorate, ballots(tt.ballots))
@@ -111,5 +119,21 @@ func BenchmarkTally10000Votes(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		TallyVotes(p, eligible, bs)
+	}
+}
+
+// TestTallyBlocksShowWhoAndWhy: the tally lists each standing block with
+// its member, co-op and reason; a replaced block is not listed.
+func TestTallyBlocksShowWhoAndWhy(t *testing.T) {
+	p := profile(policies.VotersCoops, 0, 500, true, false)
+	tl := TallyVotes(p, electorate, []Ballot{
+		{Member: "c2", Choice: ChoiceBlock, Reason: "breaks the charter"},
+		{Member: "a1", Choice: ChoiceBlock, Reason: "changed later"},
+		{Member: "a1", Choice: ChoiceYes},
+		{Member: "b1", Choice: ChoiceBlock, Reason: "too soon"},
+	})
+	want := []BlockNote{{Member: "b1", Coop: "b", Reason: "too soon"}, {Member: "c2", Coop: "c", Reason: "breaks the charter"}}
+	if !tl.Blocked || fmt.Sprint(tl.Blocks) != fmt.Sprint(want) {
+		t.Errorf("blocked %v, blocks %+v, want %+v", tl.Blocked, tl.Blocks, want)
 	}
 }
