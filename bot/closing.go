@@ -40,6 +40,14 @@ func (h *Proposals) close(ctx context.Context, p *store.Proposal, kind closeKind
 	if err != nil {
 		return false, err
 	}
+	approves := ""
+	if p.Kind == store.ProposalPolicy && kind != closeCancelled {
+		// What a pass approves: the files at the head the vote is on. A
+		// later push to the pull request is a new head, and a new vote.
+		if approves, _, _, err = h.Policies.PullChange(ctx, p.HeadSHA); err != nil {
+			return false, fmt.Errorf("proposal %d: the policy files at %s: %w", p.ID, p.HeadSHA, err)
+		}
+	}
 	now := h.now()
 	ok, err := h.Store.CloseProposal(ctx, now, p.ID, func(p *store.Proposal, votes []store.VoteRow) (store.Closing, error) {
 		t := tallyOf(set, p, votes)
@@ -50,7 +58,12 @@ func (h *Proposals) close(ctx context.Context, p *store.Proposal, kind closeKind
 		case kind == closeIfDecided && !t.Decided:
 			return store.Closing{}, nil
 		}
-		return h.closing(set, p, t, votes, outcome, why, rec, now), nil
+		c := h.closing(set, p, t, votes, outcome, why, rec, now)
+		if outcome == OutcomePassed && approves != "" {
+			c.Approval = &store.PolicyApproval{Content: approves, HeadSHA: p.HeadSHA}
+			c.Entries[0].Body.(map[string]any)["approves"] = map[string]string{"content": approves, "head": p.HeadSHA}
+		}
+		return c, nil
 	})
 	if ok && h.Log != nil {
 		h.Log.Info("proposal closed", "proposal", p.ID, "forge", p.Forge, "repo", p.Repo, "number", p.Number, "why", why)
@@ -147,8 +160,10 @@ func (h *Proposals) closeDue(ctx context.Context, p *store.Proposal) error {
 	h.mu.Lock()
 	delete(h.retry, p.ID)
 	h.mu.Unlock()
-	_, err = h.close(ctx, p, closeAtDeadline, "the deadline passed", rec)
-	return err
+	if _, err = h.close(ctx, p, closeAtDeadline, "the deadline passed", rec); err != nil {
+		return h.closeLater(ctx, p, r, err)
+	}
+	return nil
 }
 
 // closeLater records why a due close waits and when it is tried again

@@ -112,9 +112,10 @@ func (p *Policies) Ready(context.Context) error {
 }
 
 // Load reads the files at start: from the directory, or from the repo at the
-// branch's head. When they are invalid (or the forge cannot be reached) the
-// last good version recorded from the same source is put in force, if any.
-// The error says what is wrong; the bot runs either way.
+// branch's head. When they are invalid, refused (a change no passed vote
+// approved), or the forge cannot be reached, the last version accepted from
+// the same source is put in force, if any. The error says what is wrong;
+// the bot runs either way.
 func (p *Policies) Load(ctx context.Context) error {
 	var files map[string][]byte
 	var version string
@@ -125,10 +126,14 @@ func (p *Policies) Load(ctx context.Context) error {
 		version, files, err = p.fetchHead(ctx)
 	}
 	if err == nil {
-		var errs policies.Errors
-		_, errs, err = p.take(ctx, version, files)
-		if len(errs) > 0 {
-			err = fmt.Errorf("%d errors in the policy files, first: %s", len(errs), errs[0].Error())
+		var r readResult
+		r, err = p.take(ctx, version, files)
+		switch {
+		case err != nil:
+		case len(r.errs) > 0:
+			err = fmt.Errorf("%d errors in the policy files, first: %s", len(r.errs), r.errs[0].Error())
+		case r.refused != "":
+			err = errors.New(r.refused)
 		}
 	}
 	if err != nil && p.Current() == nil {
@@ -143,9 +148,18 @@ func (p *Policies) Load(ctx context.Context) error {
 	return err
 }
 
+// readResult is what reading a version of the policy files came to: put in
+// force (set), invalid (errs), or valid but refused (why).
+type readResult struct {
+	set     *policies.Set
+	errs    policies.Errors
+	refused string
+}
+
 // take validates files read at version ("" = their content hash), records
-// them, and puts them in force when they are valid.
-func (p *Policies) take(ctx context.Context, version string, files map[string][]byte) (*policies.Set, policies.Errors, error) {
+// them, and puts them in force when they are valid and, for a governance
+// repo, approved: see gate.
+func (p *Policies) take(ctx context.Context, version string, files map[string][]byte) (readResult, error) {
 	set, errs := policies.Parse(files, p.Forges)
 	content := policies.ContentVersion(files)
 	if version == "" {
@@ -153,34 +167,97 @@ func (p *Policies) take(ctx context.Context, version string, files map[string][]
 	}
 	v := store.PolicyVersion{Version: version, Source: p.Source.String(), Content: content, Valid: len(errs) == 0,
 		Files: files, LoadedAt: p.now()}
-	for _, e := range errs {
-		v.Errors = append(v.Errors, e.Error())
-	}
-	if _, err := p.Store.RecordPolicyVersion(ctx, v); err != nil {
-		return nil, nil, err
-	}
 	if len(errs) > 0 {
+		for _, e := range errs {
+			v.Errors = append(v.Errors, e.Error())
+		}
+		if _, err := p.Store.RecordPolicyVersion(ctx, v); err != nil {
+			return readResult{}, err
+		}
 		p.Log.Warn("policy files invalid; the version in force stays", "version", version, "errors", len(errs), "first", errs[0].Error())
-		return nil, errs, nil
+		return readResult{errs: errs}, nil
+	}
+	if old, err := p.Store.PolicyVersionOf(ctx, v.Source, version); err != nil {
+		return readResult{}, err
+	} else if old != nil && old.Valid && !old.Refused {
+		set.Version = version // read again (a restart, a redelivered push): in force as before
+		p.current.Store(set)
+		return readResult{set: set}, nil
+	}
+	entry := PolicyEntry{Version: version, Source: v.Source, Content: content, Files: textFiles(files)}
+	approval, refused, err := p.gate(ctx, content, &entry)
+	if err != nil {
+		return readResult{}, err
+	}
+	if refused != "" {
+		v.Refused = true
+		if _, err := p.Store.RecordPolicyVersion(ctx, v); err != nil {
+			return readResult{}, err
+		}
+		p.Log.Warn("policy files changed without a passed vote; the version in force stays", "version", version, "why", refused)
+		return readResult{refused: refused}, nil
+	}
+	if _, err := p.Store.AcceptPolicyVersion(ctx, v.LoadedAt, v, approval,
+		[]store.NewEntry{{Kind: ledger.KindPolicy, Key: "policy:" + version, Body: entry}}); err != nil {
+		return readResult{}, err
 	}
 	set.Version = version
-	if _, err := p.Store.AppendEntries(ctx, v.LoadedAt, []store.NewEntry{{Kind: ledger.KindPolicy, Key: "policy:" + version,
-		Body: PolicyEntry{Version: version, Source: v.Source, Content: content, Files: textFiles(files)}}}); err != nil {
-		return nil, nil, err
-	}
 	p.current.Store(set)
-	p.Log.Info("policy version in force", "version", version, "source", p.Source.String())
-	return set, nil, nil
+	p.Log.Info("policy version in force", "version", version, "source", p.Source.String(), "approved_by", entry.ApprovedBy, "bootstrap", entry.Bootstrap)
+	return readResult{set: set}, nil
+}
+
+// gate decides whether a valid version read from the governance repo may
+// take effect (PRODUCT.md, "Policy files change only by a passed vote"):
+// the first version from the repo (bootstrap); files identical to the
+// version in force (a commit that does not touch them); or files identical
+// to the head of a pull request whose policy_changes vote passed, each
+// approval used once. A directory is not gated. It notes on entry why the
+// version is accepted, or says why it is refused.
+func (p *Policies) gate(ctx context.Context, content string, entry *PolicyEntry) (*store.PolicyApproval, string, error) {
+	if p.Source.Dir != "" {
+		return nil, "", nil
+	}
+	last, err := p.Store.LastGoodPolicyVersion(ctx, p.Source.String())
+	if errors.Is(err, store.ErrNotFound) {
+		entry.Bootstrap = true
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if last.Content == content {
+		return nil, "", nil
+	}
+	approval, err := p.Store.UnusedApproval(ctx, content)
+	if err != nil || approval != nil {
+		if approval != nil {
+			entry.ApprovedBy, entry.ApprovedHead = approval.Proposal, approval.HeadSHA
+		}
+		return approval, "", err
+	}
+	profile := "default"
+	if cur := p.Current(); cur != nil {
+		profile = cur.Governance.PolicyChanges
+	}
+	return nil, fmt.Sprintf("changed without a passed vote: these files are not those of a pull request whose %q vote passed; "+
+		"the version in force (%s) stays. Change them by a pull request and its vote.", profile, short(last.Version)), nil
 }
 
 // PolicyEntry is a policy version's entry in the ledger: the files
 // themselves, so that an export of the ledger is enough to recompute every
-// score.
+// score, and why it took effect: the first version (Bootstrap), or the
+// proposal whose passed vote approved these files (ApprovedBy, at the pull
+// request's head ApprovedHead); neither for a directory, or for files
+// identical to the version before.
 type PolicyEntry struct {
-	Version string            `json:"version"`
-	Source  string            `json:"source"`
-	Content string            `json:"content"`
-	Files   map[string]string `json:"files"`
+	Version      string            `json:"version"`
+	Source       string            `json:"source"`
+	Content      string            `json:"content"`
+	Files        map[string]string `json:"files"`
+	Bootstrap    bool              `json:"bootstrap,omitempty"`
+	ApprovedBy   int64             `json:"approved_by,omitempty"`
+	ApprovedHead string            `json:"approved_head,omitempty"`
 }
 
 func textFiles(files map[string][]byte) map[string]string {
@@ -217,11 +294,15 @@ func (p *Policies) onPush(ctx context.Context, ev *forges.Event, act *Actions) e
 	if err != nil {
 		return err
 	}
-	_, errs, err := p.take(ctx, sha, files)
+	r, err := p.take(ctx, sha, files)
 	if err != nil {
 		return err
 	}
-	act.SetStatus(ev.Ref(), sha, policyStatus(errs))
+	if r.refused != "" {
+		act.SetStatus(ev.Ref(), sha, forges.Status{State: forges.StatusFailure, Context: StatusPolicy, Description: clipWords(r.refused, 140)})
+		return nil
+	}
+	act.SetStatus(ev.Ref(), sha, policyStatus(r.errs))
 	return nil
 }
 
@@ -246,6 +327,26 @@ func (p *Policies) onPull(ctx context.Context, ev *forges.Event, act *Actions) e
 	act.SetStatus(ev.Ref(), pr.HeadSHA, policyStatus(errs))
 	act.UpsertComment(ev.Ref(), pr.Number, "policy-check", policyComment(pr.HeadSHA, errs, preview))
 	return nil
+}
+
+// IsGovernancePull reports whether ev is about a pull request to the
+// governance repo's policy branch (never for a directory source).
+func (p *Policies) IsGovernancePull(ev *forges.Event) bool {
+	return p.Source.Dir == "" && ev.PullRequest != nil && ev.Forge == p.Source.Forge &&
+		strings.EqualFold(ev.Repo.FullName(), p.Source.Repo.FullName()) && ev.PullRequest.BaseRef == p.Source.Ref
+}
+
+// PullChange reads the policy files at a pull request's head: their
+// content hash, whether they are valid, and whether they differ from the
+// version in force.
+func (p *Policies) PullChange(ctx context.Context, sha string) (content string, valid, changed bool, err error) {
+	files, err := p.fetch(ctx, p.Source.Repo, sha)
+	if err != nil {
+		return "", false, false, err
+	}
+	_, errs := policies.Parse(files, p.Forges)
+	content = policies.ContentVersion(files)
+	return content, len(errs) == 0, content != p.currentContent(ctx), nil
 }
 
 // currentContent is the content hash of the version in force.
@@ -301,6 +402,18 @@ func (p *Policies) fetch(ctx context.Context, repo forges.RepoRef, sha string) (
 		}
 	}
 	return files, nil
+}
+
+// clipWords shortens s to at most n bytes at a word, for a commit
+// status's description (GitHub keeps 140 characters).
+func clipWords(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	if i := strings.LastIndex(s[:n-1], " "); i > 0 {
+		return s[:i] + "…"
+	}
+	return s[:n-1] + "…"
 }
 
 // policyStatus is the commit status for a check's errors.

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -141,12 +143,27 @@ func TestPoliciesKeepTheLastGoodVersion(t *testing.T) {
 	if st := lastStatus(t, f, "fix1"); st.State != forges.StatusSuccess {
 		t.Errorf("PR status after the fix %+v", st)
 	}
+	// Pushed to main without a vote: refused, the good version stays.
 	handle(t, p, o, push("d4", "fix1"))
+	if st := lastStatus(t, f, "fix1"); p.Current().Version != "good1" || st.State != forges.StatusFailure ||
+		!strings.Contains(st.Description, "changed without a passed vote") {
+		t.Errorf("a change without a vote: in force %s, status %+v", p.Current().Version, st)
+	}
+	// The pull request's vote passes; the same commit, read again, takes
+	// effect, citing the proposal.
+	pid := approve(t, st, 7, f, "fix1")
+	handle(t, p, o, push("d5", "fix1"))
 	if p.Current().Version != "fix1" || lastStatus(t, f, "fix1").State != forges.StatusSuccess {
-		t.Errorf("after the fixed push: %s", p.Current().Version)
+		t.Errorf("after the approved push: %s", p.Current().Version)
 	}
 	if m := p.Current().Coops.Coops[0].Name; !strings.Contains(m, "Ltd") {
 		t.Errorf("the fixed version is not the one in force: %q", m)
+	}
+	if e := policyEntry(t, st, "fix1"); e.ApprovedBy != pid || e.ApprovedHead != "fix1" || e.Bootstrap {
+		t.Errorf("ledger entry of fix1: %+v", e)
+	}
+	if e := policyEntry(t, st, "good1"); !e.Bootstrap {
+		t.Errorf("ledger entry of the first version: %+v", e)
 	}
 
 	// Every version read is recorded, good or not.
@@ -205,4 +222,46 @@ func TestPoliciesFromDir(t *testing.T) {
 	if err := empty.Load(context.Background()); err == nil || empty.Ready(context.Background()) == nil {
 		t.Errorf("an empty directory loaded: %v", err)
 	}
+}
+
+// approve records that a proposal on pull request number id of the governance
+// repo whose head is sha, passed: a policy_changes vote approving the
+// files at sha.
+func approve(t *testing.T, st *store.Store, id int64, f *fakeForge, sha string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	files := map[string][]byte{}
+	for _, name := range policies.FileNames() {
+		files[name] = f.files[sha+":accord/"+name]
+	}
+	now := time.Now()
+	pid, err := st.OpenProposal(ctx, now, store.Proposal{Forge: "gitea", Repo: "federation/governance", Number: id, IsPull: true, HeadSHA: sha,
+		Title: "change", Profile: "policy", Policy: "good1", Proposer: "gitea:alice", Origin: fmt.Sprint("test:", id),
+		OpenedAt: now, Deadline: now, Kind: store.ProposalPolicy}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, err := st.CloseProposal(ctx, now, pid, func(*store.Proposal, []store.VoteRow) (store.Closing, error) {
+		return store.Closing{Outcome: OutcomePassed, Approval: &store.PolicyApproval{Content: policies.ContentVersion(files), HeadSHA: sha}}, nil
+	})
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	return pid
+}
+
+func policyEntry(t *testing.T, st *store.Store, version string) PolicyEntry {
+	t.Helper()
+	var out PolicyEntry
+	st.LedgerEntries(context.Background(), func(e ledger.Entry) error {
+		var pe PolicyEntry
+		if e.Kind == ledger.KindPolicy && json.Unmarshal(e.Body, &pe) == nil && pe.Version == version {
+			out = pe
+		}
+		return nil
+	})
+	if out.Version == "" {
+		t.Fatalf("no ledger entry of policy %s", version)
+	}
+	return out
 }

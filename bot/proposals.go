@@ -93,6 +93,11 @@ func (h *Proposals) Handle(ctx context.Context, ev *forges.Event, act *Actions) 
 				return err
 			}
 		}
+		if h.Policies.IsGovernancePull(ev) {
+			if handled, err := h.policyChange(ctx, set, ev); err != nil || handled {
+				return err
+			}
+		}
 		return h.automate(ctx, set, ev)
 	}
 	return nil
@@ -120,7 +125,39 @@ func (h *Proposals) automate(ctx context.Context, set *policies.Set, ev *forges.
 	if prof == nil {
 		return nil
 	}
-	return h.open(ctx, set, ev, prof, ev.Forge+":"+ev.PullRequest.Author.Login, fmt.Sprintf("automation:%s:%s#%d", ev.Forge, ev.Repo.FullName(), ev.PullRequest.Number))
+	return h.open(ctx, set, ev, prof, ev.Forge+":"+ev.PullRequest.Author.Login, fmt.Sprintf("automation:%s:%s#%d", ev.Forge, ev.Repo.FullName(), ev.PullRequest.Number), "")
+}
+
+// policyChange opens the vote a change of the policy files needs
+// (governance.yml policy_changes) on a pull request to the governance
+// repo whose head has valid files that differ from the version in force,
+// unless a vote is open on it, or one was held on this very head. It
+// reports whether the pull request is a change of the policy files.
+func (h *Proposals) policyChange(ctx context.Context, set *policies.Set, ev *forges.Event) (bool, error) {
+	pr := ev.PullRequest
+	if pr.State == "closed" {
+		return false, nil
+	}
+	_, valid, changed, err := h.Policies.PullChange(ctx, pr.HeadSHA)
+	if err != nil || !changed {
+		return false, err // retried with the delivery
+	}
+	if !valid {
+		return true, nil // the check comment lists the errors; no vote on files that cannot take effect
+	}
+	last, err := h.Store.LastProposalOn(ctx, ev.Forge, ev.Repo.FullName(), pr.Number)
+	if err != nil {
+		return true, err
+	}
+	if last != nil && (last.State == store.ProposalOpen || last.Kind == store.ProposalPolicy && last.HeadSHA == pr.HeadSHA) {
+		return true, nil
+	}
+	prof := set.Governance.Profile(set.Governance.PolicyChanges)
+	if prof == nil {
+		prof = set.Governance.Default()
+	}
+	origin := fmt.Sprintf("policy:%s:%s#%d@%s", ev.Forge, ev.Repo.FullName(), pr.Number, pr.HeadSHA)
+	return true, h.open(ctx, set, ev, prof, ev.Forge+":"+pr.Author.Login, origin, store.ProposalPolicy)
 }
 
 func number(ev *forges.Event) int64 {
@@ -222,12 +259,13 @@ func (h *Proposals) propose(ctx context.Context, set *policies.Set, ev *forges.E
 	case prof.Proposers == policies.ProposersMaintainers && !set.Coops.IsMaintainer(m.ID):
 		return h.sayOrLog(ctx, ev, c, fmt.Sprintf("only maintainers may open a %q vote.", prof.Name))
 	}
-	return h.open(ctx, set, ev, prof, who, origin, c)
+	return h.open(ctx, set, ev, prof, who, origin, "", c)
 }
 
-// open opens a proposal with a profile: the permission to propose is
-// checked already (or an automation rule opens it).
-func (h *Proposals) open(ctx context.Context, set *policies.Set, ev *forges.Event, prof *policies.Profile, who, origin string, cs ...Command) error {
+// open opens a proposal of a kind ("" or store.ProposalPolicy) with a
+// profile: the permission to propose is checked already (or an automation
+// rule, or a change of the policy files, opens it).
+func (h *Proposals) open(ctx context.Context, set *policies.Set, ev *forges.Event, prof *policies.Profile, who, origin, kind string, cs ...Command) error {
 	c := Command{}
 	if len(cs) > 0 {
 		c = cs[0]
@@ -235,7 +273,7 @@ func (h *Proposals) open(ctx context.Context, set *policies.Set, ev *forges.Even
 	now := h.now()
 	p := store.Proposal{Forge: ev.Forge, Repo: ev.Repo.FullName(), Number: number(ev), Install: ev.InstallationID,
 		Title: title(ev), Profile: prof.Name, Policy: set.Version, Proposer: who, Origin: origin,
-		OpenedAt: now, Deadline: now.Add(prof.Duration)}
+		OpenedAt: now, Deadline: now.Add(prof.Duration), Kind: kind}
 	if ev.PullRequest != nil {
 		p.IsPull, p.HeadSHA = true, ev.PullRequest.HeadSHA
 	} else if ev.Issue != nil {
@@ -268,7 +306,7 @@ func (h *Proposals) open(ctx context.Context, set *policies.Set, ev *forges.Even
 	}
 	entry := store.NewEntry{Kind: KindProposal, Key: fmt.Sprintf("proposal:%s:%s#%d:%s", p.Forge, p.Repo, p.Number, origin),
 		Body: map[string]any{"forge": p.Forge, "repo": p.Repo, "number": p.Number, "profile": p.Profile, "policy": p.Policy,
-			"proposer": p.Proposer, "opened_at": p.OpenedAt.UTC(), "deadline": p.Deadline.UTC()}}
+			"proposer": p.Proposer, "opened_at": p.OpenedAt.UTC(), "deadline": p.Deadline.UTC(), "kind": p.Kind, "head": p.HeadSHA}}
 	id, err := h.Store.OpenProposal(ctx, now, p, []store.NewEntry{entry}, f.Effects())
 	if errors.Is(err, store.ErrProposalOpen) {
 		return nil

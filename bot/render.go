@@ -60,6 +60,14 @@ func (h *Proposals) ResultBody(ctx context.Context, id int64) (string, error) {
 		b.WriteString(".\n\n")
 	}
 	writeBlocks(&b, t)
+	if p.Kind == store.ProposalPolicy {
+		if p.State == OutcomePassed {
+			fmt.Fprintf(&b, "The policy files at `%s` are approved: merged into the governance branch as they are, they take effect. "+
+				"A later push to this pull request needs a vote of its own.\n\n", short(p.HeadSHA))
+		} else {
+			b.WriteString("The policy files stay as they are: merging this pull request would not put its files in force.\n\n")
+		}
+	}
 	fmt.Fprintf(&b, "Rules: profile **%s** of policy version `%s`, in force when the vote opened.\n\n", p.Profile, p.Policy)
 	fmt.Fprintf(&b, "Recorded in the ledger as entry `%s` (`accord ledger export` shows it; `accord ledger verify` checks it).\n", hash)
 	return b.String(), nil

@@ -976,17 +976,32 @@ type governanceSrc struct {
 	startLabel []*yaml.Node // start_label values (nil when none), parallel to Governance.Profiles
 	proposers  []*yaml.Node // proposers values (nil when none), parallel to Governance.Profiles
 	labels     map[string]*yaml.Node
-	rules      []*yaml.Node // profile values of the rules, parallel to Automation
-	ruleNums   []int        // 1-based numbers of the rules in the file, parallel too
+	rules      []*yaml.Node          // profile values of the rules, parallel to Automation
+	ruleNums   []int                 // 1-based numbers of the rules in the file, parallel too
+	uses       map[string]*yaml.Node // policy_changes, budgets → their profile values
 }
 
 func (d *decoder) governance(top *yaml.Node) (*Governance, *governanceSrc) {
 	if top == nil {
 		return nil, nil
 	}
-	g := &Governance{Labels: Labels{Open: "vote/open", Passed: "vote/passed", Rejected: "vote/rejected", Cancelled: "vote/cancelled"}}
-	src := &governanceSrc{labels: map[string]*yaml.Node{}}
-	m := d.mapping(top, "", "", "version", "labels", "profiles", "automation")
+	g := &Governance{Labels: Labels{Open: "vote/open", Passed: "vote/passed", Rejected: "vote/rejected", Cancelled: "vote/cancelled"},
+		PolicyChanges: "default", Budgets: "default"}
+	src := &governanceSrc{labels: map[string]*yaml.Node{}, uses: map[string]*yaml.Node{}}
+	m := d.mapping(top, "", "", "version", "labels", "profiles", "automation", "policy_changes", "budgets")
+	for key, dst := range map[string]*string{"policy_changes": &g.PolicyChanges, "budgets": &g.Budgets} {
+		f, ok := m.get(key)
+		if !ok {
+			continue
+		}
+		um := d.mapping(f.val, key, "{profile: default}", "profile")
+		d.require(f.val, um, key, "profile")
+		if pf, found := um.get("profile"); found {
+			if name, good := d.text(pf.val, key+": profile"); good {
+				*dst, src.uses[key] = name, pf.val
+			}
+		}
+	}
 	d.version(top, m)
 	d.require(top, m, "", "profiles")
 

@@ -537,6 +537,16 @@ maintainers: [alice]
 			want:    []string{`governance.yml:18:43: automation rule #1: profile "defualt" is not defined under profiles; use one of: default, membership`},
 		},
 		{
+			name:    "policy_changes naming an unknown profile",
+			changes: []change{{GovernanceFile, "automation:\n", "policy_changes: {profile: polcy}\nautomation:\n"}},
+			want:    []string{`governance.yml:17:27: policy_changes: profile "polcy" is not defined under profiles; use one of: default, membership`},
+		},
+		{
+			name:    "budgets without a profile",
+			changes: []change{{GovernanceFile, "automation:\n", "budgets: {}\nautomation:\n"}},
+			want:    []string{`governance.yml:17:10: budgets: profile is missing; add profile: followed by the name of a profile under profiles`},
+		},
+		{
 			name:    "automation with a bad pattern",
 			changes: []change{{GovernanceFile, `["accord/*.yml"]`, `["accord/[*.yml"]`}},
 			want:    []string{`governance.yml:18:17: automation rule #1: pattern "accord/[*.yml" is not a valid path pattern; use * for any name, ? for one character and [abc] for a set, e.g. accord/*.yml`},

@@ -320,6 +320,12 @@ type Governance struct {
 	Labels     Labels
 	Profiles   []Profile // in file order; one is named "default"
 	Automation []Rule
+	// PolicyChanges is the profile of the vote a change of the policy
+	// files needs (policy_changes: {profile: …}); "default" when left out.
+	PolicyChanges string
+	// Budgets is the profile /propose budget uses when it names none
+	// (budgets: {profile: …}); "default" when left out.
+	Budgets string
 }
 
 // Labels are the labels the bot sets on a proposal's issue or PR.

@@ -228,6 +228,11 @@ func (v *validator) governance(g *Governance, src *governanceSrc, c *Coops) {
 			v.errorf(GovernanceFile, src.proposers[i], "profile %s: proposers is maintainers, but coops.yml lists no maintainers, so no one could open this vote; add maintainers: [member ids] to coops.yml, or write proposers: members", p.Name)
 		}
 	}
+	for key, name := range map[string]string{"policy_changes": g.PolicyChanges, "budgets": g.Budgets} {
+		if n := src.uses[key]; n != nil && !slices.Contains(names, name) {
+			v.errorf(GovernanceFile, n, "%s: profile %q is not defined under profiles; use one of: %s", key, name, oneOf(names))
+		}
+	}
 	for i, r := range g.Automation {
 		if src.rules[i] != nil && !slices.Contains(names, r.Profile) {
 			v.errorf(GovernanceFile, src.rules[i], "automation rule #%d: profile %q is not defined under profiles; use one of: %s", src.ruleNums[i], r.Profile, oneOf(names))

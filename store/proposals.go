@@ -277,6 +277,9 @@ type Closing struct {
 	Outcome string // "" leaves the proposal open (it is not decided after all)
 	Entries []NewEntry
 	Effects []NewEffect
+	// Approval, for a passed change of the policy files, is the content it
+	// approves (Proposal and UsedBy are filled in here).
+	Approval *PolicyApproval
 }
 
 // CloseProposal ends an open proposal in one transaction: it reads the
@@ -308,6 +311,12 @@ func (s *Store) CloseProposal(ctx context.Context, now time.Time, id int64, deci
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE proposals SET state = ?, closed_at = ?, note = '' WHERE id = ?`, c.Outcome, now.UnixNano(), id); err != nil {
 		return false, err
+	}
+	if a := c.Approval; a != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO policy_approvals (proposal, content, head_sha, approved_at) VALUES (?, ?, ?, ?)`,
+			id, a.Content, a.HeadSHA, now.UnixNano()); err != nil {
+			return false, fmt.Errorf("policy approval: %w", err)
+		}
 	}
 	if err := s.sideEffects(ctx, tx, now, c.Entries, c.Effects); err != nil {
 		return false, err

@@ -88,7 +88,18 @@ CREATE TABLE IF NOT EXISTS policy_versions (
 	errors    TEXT NOT NULL,  -- the validation errors, a line each
 	files     TEXT NOT NULL,  -- JSON: file name → content
 	loaded_at INTEGER NOT NULL,
+	accepted  INTEGER NOT NULL DEFAULT 1, -- valid and put in force (a repo's change needs a passed vote)
 	UNIQUE (source, version)
+);
+-- Contents of the policy files that a passed vote approved: a version read
+-- from the governance repo takes effect only with one of these (or as the
+-- first version).
+CREATE TABLE IF NOT EXISTS policy_approvals (
+	proposal    INTEGER PRIMARY KEY,
+	content     TEXT NOT NULL,  -- sha256:… of the files at the pull request's head
+	head_sha    TEXT NOT NULL,
+	approved_at INTEGER NOT NULL,
+	used_by     TEXT NOT NULL DEFAULT '' -- the version it put in force
 );
 -- Where each repository's backfill is, so that it resumes there.
 CREATE TABLE IF NOT EXISTS backfill (
@@ -142,6 +153,10 @@ func Open(path string, opt Options) (*Store, error) {
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
 	if _, err := write.Exec(schema + ledgerSchema + proposalsSchema); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := addColumns(write, "policy_versions", []string{"accepted INTEGER NOT NULL DEFAULT 1"}); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

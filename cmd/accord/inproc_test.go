@@ -63,9 +63,12 @@ func startInProcess(t *testing.T, dir string, clk *testClock) *server {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, _, _, err := assemble(ctx, cfg, st, log, clk.now)
+	srv, _, loadErr, err := assemble(ctx, cfg, st, log, clk.now)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if loadErr != nil {
+		log.Error("policy files not usable", "err", loadErr)
 	}
 	srv.CloseEvery = 50 * time.Millisecond
 	srv.Outbox.Poll = 50 * time.Millisecond

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -34,6 +36,10 @@ type forgeState struct {
 	statuses map[string][]string
 	nextID   int
 	files    map[int64][]string // a pull request's changed files
+	// The governance repo: file contents by commit and path, and the
+	// commit the policy branch points at.
+	tree map[string]map[string]string
+	head string
 }
 
 func newForgeState(t *testing.T, github bool) (*forgeState, *httptest.Server) {
@@ -54,6 +60,9 @@ var (
 	reIssueLab   = regexp.MustCompile(`^/repos/[^/]+/[^/]+/issues/(\d+)/labels/(.+)$`)
 	reStatus     = regexp.MustCompile(`^/repos/[^/]+/[^/]+/statuses/(\w+)$`)
 	rePullFiles  = regexp.MustCompile(`^/repos/[^/]+/[^/]+/pulls/(\d+)/files$`)
+	reContents   = regexp.MustCompile(`^/repos/[^/]+/[^/]+/contents/(.+)$`)
+	reBranch     = regexp.MustCompile(`^/repos/[^/]+/[^/]+/branches/(.+)$`) // Gitea
+	reCommitRef  = regexp.MustCompile(`^/repos/[^/]+/[^/]+/commits/(.+)$`)  // GitHub, as a SHA
 )
 
 func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -88,6 +97,21 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(v)
 	}
 	switch m := r.Method; {
+	case m == "GET" && reContents.MatchString(path):
+		name := unescape(reContents.FindStringSubmatch(path)[1])
+		content, ok := f.tree[r.URL.Query().Get("ref")][name]
+		if !ok {
+			reply(404, map[string]string{"message": "Not Found"})
+			return
+		}
+		reply(200, map[string]any{"type": "file", "encoding": "base64", "name": filepath.Base(name), "path": name,
+			"content": base64.StdEncoding.EncodeToString([]byte(content)), "sha": "blob", "size": len(content)})
+	case m == "GET" && reBranch.MatchString(path):
+		reply(200, map[string]any{"name": reBranch.FindStringSubmatch(path)[1], "commit": map[string]any{"id": f.head}})
+	case m == "GET" && reCommitRef.MatchString(path):
+		w.Header().Set("Content-Type", "application/vnd.github.v3.sha")
+		w.WriteHeader(200)
+		io.WriteString(w, f.head)
 	case m == "GET" && reComments.MatchString(path):
 		n, _ := strconv.ParseInt(reComments.FindStringSubmatch(path)[1], 10, 64)
 		out := []any{}
