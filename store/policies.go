@@ -13,13 +13,13 @@ import (
 // files themselves (so any past version can be used again), whether they
 // were valid, and the errors if not.
 type PolicyVersion struct {
-	Version  string // commit SHA, or the content hash for a directory
-	Source   string // where it was read: "dir:PATH" or "FORGE:OWNER/REPO@REF:PATH"
-	Content  string // content hash of the files
-	Valid    bool
+	Version string // commit SHA, or the content hash for a directory
+	Source  string // where it was read: "dir:PATH" or "FORGE:OWNER/REPO@REF:PATH"
+	Content string // content hash of the files
+	Valid   bool
 	// Refused: valid, but not put in force: a change read from the
 	// governance repo that no passed vote approved.
-	Refused bool
+	Refused  bool
 	Errors   []string
 	Files    map[string][]byte
 	LoadedAt time.Time
