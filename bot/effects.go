@@ -52,6 +52,10 @@ const markerPrefix = "<!-- accord:"
 // "<!-- accord:status 12 -->".
 func Marker(name string) string { return markerPrefix + name + " -->" }
 
+// HasMarker reports whether a body carries a marker. That alone does not
+// make a comment the bot's: its author must be the bot too (Self.Owns).
+func HasMarker(body string) bool { return strings.Contains(body, markerPrefix) }
+
 // IsOwnComment reports whether a comment body is the bot's: it carries a
 // marker.
 func IsOwnComment(body string) bool { return strings.Contains(body, markerPrefix) }
