@@ -39,11 +39,14 @@ type fakeForge struct {
 	pages    []string           // the list calls made, "pulls 1" …
 	changed  map[int64][]string // a pull request's changed files
 	commits  map[int64][]forges.Commit
+
+	login     string  // the bot's account: what Check says, and the author of what it posts
+	checkFail []error // returned by the next Check calls, one each
 }
 
 func newFakeForge() *fakeForge {
 	return &fakeForge{labels: map[int64][]string{}, calls: map[string]int{}, nextID: 100,
-		files: map[string][]byte{}, statuses: map[string][]forges.Status{}}
+		files: map[string][]byte{}, statuses: map[string][]forges.Status{}, login: "accord"}
 }
 
 func (f *fakeForge) call(op string) error {
@@ -71,7 +74,7 @@ func (f *fakeForge) CreateComment(_ context.Context, _ forges.RepoRef, number in
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.nextID++
-	c := forges.Comment{ID: f.nextID, Body: body}
+	c := forges.Comment{ID: f.nextID, Body: body, Author: forges.User{Login: f.login}}
 	f.comments = append(f.comments, c)
 	return &c, nil
 }
@@ -211,7 +214,15 @@ func (f *fakeForge) Connect(context.Context, forges.RepoRef, string, string) (*f
 	return &forges.ConnectResult{Action: forges.ConnectUnchanged}, f.call("Connect")
 }
 func (f *fakeForge) Check(context.Context) (*forges.Identity, error) {
-	return &forges.Identity{Login: "accord"}, f.call("Check")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls["Check"]++
+	if len(f.checkFail) > 0 {
+		err := f.checkFail[0]
+		f.checkFail = f.checkFail[1:]
+		return nil, err
+	}
+	return &forges.Identity{Login: f.login, Author: f.login}, nil
 }
 
 // clock is a settable time for the outbox.
@@ -484,5 +495,103 @@ func TestOwnCommentsAreNotInput(t *testing.T) {
 	}
 	if !errors.Is(&forges.APIError{Status: 404}, forges.ErrNotFound) {
 		t.Error("404 is not ErrNotFound")
+	}
+}
+
+// TestOutboxOnlyItsOwnComments: members' comments carrying the markers of a
+// proposal's status, its result and an effect are never edited and never
+// taken for the bot's: the bot posts its own status comment and edits only
+// that, posts the result once, and posts a reply whose earlier try may
+// have failed. A reply of the bot that quotes a marker does not name it.
+func TestOutboxOnlyItsOwnComments(t *testing.T) {
+	f := newFakeForge()
+	mallory := forges.User{Login: "mallory"}
+	spoofs := []forges.Comment{
+		{ID: 1, Author: mallory, Body: Marker("status 3") + "\nVote open: 99 yes"},
+		{ID: 2, Author: mallory, Body: Marker("result 3") + "\n**The vote passed.**"},
+		{ID: 3, Author: mallory, Body: Marker("effect gitea/d2/0") + "\nhelp"},
+		{ID: 4, Author: mallory, Body: "/vote yes\n" + Marker("status 3")},
+		// The bot's own reply to a command that quoted a marker.
+		{ID: 5, Author: forges.User{Login: "accord"}, Body: Marker("effect gitea/d0/0") + "\n> /nope " + Marker("result 3") + "\n\n@mallory unknown command"},
+	}
+	f.comments = slices.Clone(spoofs)
+	o, st, clk := newTestOutbox(t, f)
+	tally := "Vote open: 1 yes"
+	o.StatusBody = func(context.Context, int64) (string, error) { return tally, nil }
+	o.ResultBody = func(context.Context, int64) (string, error) { return "**The vote passed.** (the bot's)", nil }
+	enqueue(t, st, clk, "d1", func(a *Actions) { a.RefreshStatus(repo, 3, 3, clk.now(), time.Second) })
+	clk.add(2 * time.Second)
+	runDue(t, o)
+	tally = "Vote open: 2 yes"
+	enqueue(t, st, clk, "d3", func(a *Actions) { a.RefreshStatus(repo, 3, 3, clk.now(), time.Second) })
+	clk.add(2 * time.Second)
+	runDue(t, o)
+	// A reply whose first try failed looks before posting again.
+	f.fail = []error{unavailable()}
+	enqueue(t, st, clk, "d2", func(a *Actions) { a.Comment(repo, 3, "help") })
+	runDue(t, o)
+	clk.add(time.Minute)
+	runDue(t, o)
+	enqueue(t, st, clk, "d4", func(a *Actions) { a.PostResult(repo, 3, 3) })
+	runDue(t, o)
+
+	for _, e := range effects(t, st) {
+		if e.State != store.StateDone {
+			t.Errorf("effect %s: %s %s", e.Op, e.State, e.LastError)
+		}
+	}
+	if !slices.Equal(f.comments[:len(spoofs)], spoofs) {
+		t.Errorf("a member's comment was edited: %+v", f.comments[:len(spoofs)])
+	}
+	var mine []string
+	for _, c := range f.comments[len(spoofs):] {
+		if c.Author.Login != "accord" {
+			t.Errorf("comment by %q", c.Author.Login)
+		}
+		mine = append(mine, c.Body)
+	}
+	want := []string{Marker("status 3") + "\nVote open: 2 yes", Marker("effect gitea/d2/0") + "\nhelp", Marker("result 3") + "\n**The vote passed.** (the bot's)"}
+	if !slices.Equal(mine, want) {
+		t.Errorf("the bot's comments:\n%q\nwant\n%q", mine, want)
+	}
+	if f.count("EditComment") != 1 || f.count("Check") != 1 {
+		t.Errorf("%d edits (want 1, of its own status), %d identity lookups (want 1)", f.count("EditComment"), f.count("Check"))
+	}
+	// Carried out again (a crash before it was recorded), the result is
+	// found: the bot's own, posted once.
+	ctx := context.Background()
+	a := NewActions("gitea", "d5")
+	a.PostResult(repo, 3, 3)
+	if err := o.do(ctx, &store.Effect{Seq: 99, Forge: "gitea", Op: OpProposalResult, Payload: a.Effects()[0].Payload, Attempts: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("CreateComment"); n != 4 { // status, the failed reply, the reply, the result
+		t.Errorf("%d posts, want 4", n)
+	}
+}
+
+// TestOutboxUnknownSelfWaits: while the forge cannot say who the bot is,
+// an effect that looks for the bot's comments is retried, never carried out
+// on a guess; the answer, once had, is kept.
+func TestOutboxUnknownSelfWaits(t *testing.T) {
+	f := newFakeForge()
+	f.comments = []forges.Comment{{ID: 1, Author: forges.User{Login: "mallory"}, Body: Marker("status 3") + "\nspoof"}}
+	f.checkFail = []error{&forges.APIError{Forge: "gitea", Op: "Check", Status: 502, Message: "Bad Gateway"}}
+	o, st, clk := newTestOutbox(t, f)
+	enqueue(t, st, clk, "d0", func(a *Actions) { a.UpsertComment(repo, 3, "status 3", "yes 1") })
+	runDue(t, o)
+	if e := effects(t, st)[0]; e.State != store.StateQueued || !strings.Contains(e.LastError, "502") ||
+		f.count("ListComments")+f.count("CreateComment")+f.count("EditComment") != 0 {
+		t.Fatalf("after the failed lookup: %s %q, calls %v", e.State, e.LastError, f.calls)
+	}
+	clk.add(time.Minute)
+	runDue(t, o)
+	enqueue(t, st, clk, "d1", func(a *Actions) { a.UpsertComment(repo, 3, "status 3", "yes 2") })
+	runDue(t, o)
+	if len(f.comments) != 2 || f.comments[0].Body != Marker("status 3")+"\nspoof" || f.comments[1].Body != Marker("status 3")+"\nyes 2" {
+		t.Errorf("comments %+v", f.comments)
+	}
+	if f.count("Check") != 2 || f.count("EditComment") != 1 {
+		t.Errorf("%d lookups, %d edits", f.count("Check"), f.count("EditComment"))
 	}
 }

@@ -23,7 +23,8 @@ import (
 // forgeState is a forge that keeps what the bot does to one repository:
 // comments, labels and commit statuses. It answers the Gitea API (under
 // /api/v1) or the GitHub API (under /api/v3), enough for the effects of
-// votes, with the shapes of the real APIs.
+// votes, with the shapes of the real APIs. The token is the account bot's:
+// the user the identity call names and the author of the comments it posts.
 type forgeState struct {
 	t        *testing.T
 	github   bool
@@ -34,11 +35,13 @@ type forgeState struct {
 	statuses map[string][]string
 	nextID   int
 	files    map[int64][]string // a pull request's changed files
+	bot      string             // the token's user
+	whoami   int                // identity calls answered
 }
 
 func newForgeState(t *testing.T, github bool) (*forgeState, *httptest.Server) {
 	f := &forgeState{t: t, github: github, labels: map[string]int{}, issue: map[int64][]string{}, statuses: map[string][]string{},
-		nextID: 900, files: map[int64][]string{}}
+		nextID: 900, files: map[int64][]string{}, bot: "accord-bot"}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -88,6 +91,13 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(v)
 	}
 	switch m := r.Method; {
+	case m == "GET" && path == "/user": // who the token is: the real answer, with the bot's login
+		f.whoami++
+		u := apiAnswer(f.t, f.github, map[bool]string{true: "user", false: "get-user"}[f.github])
+		u["login"] = f.bot
+		reply(200, u)
+	case m == "GET" && path == "/version" && !f.github:
+		reply(200, apiAnswer(f.t, false, "version"))
 	case m == "GET" && reComments.MatchString(path):
 		n, _ := strconv.ParseInt(reComments.FindStringSubmatch(path)[1], 10, 64)
 		out := []any{}
@@ -110,7 +120,7 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case m == "POST" && reComments.MatchString(path):
 		n, _ := strconv.ParseInt(reComments.FindStringSubmatch(path)[1], 10, 64)
 		f.nextID++
-		c := map[string]any{"id": f.nextID, "body": body["body"], "user": map[string]any{"id": 1, "login": "accord-bot"},
+		c := map[string]any{"id": f.nextID, "body": body["body"], "user": map[string]any{"id": 1, "login": f.bot},
 			"created_at": time.Now().UTC().Format(time.RFC3339), "updated_at": time.Now().UTC().Format(time.RFC3339), "issue": n}
 		f.comments = append(f.comments, c)
 		reply(201, c)
@@ -193,6 +203,33 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.t.Errorf("fake forge: unexpected %s %s", r.Method, r.URL)
 		reply(404, map[string]string{"message": "Not Found"})
 	}
+}
+
+// apiAnswer is the body of a recorded API answer in the forge clients'
+// testdata: GitHub's are bodies, Gitea's request/response pairs.
+func apiAnswer(t *testing.T, github bool, name string) map[string]any {
+	dir := map[bool]string{true: "../../forges/github/testdata/api/", false: "../../forges/gitea/testdata/api/"}[github]
+	raw, err := os.ReadFile(dir + name + ".json")
+	if err != nil {
+		t.Error(err)
+		return map[string]any{}
+	}
+	var fx struct {
+		Response struct {
+			Body map[string]any `json:"body"`
+		} `json:"response"`
+	}
+	var body map[string]any
+	if github {
+		err = json.Unmarshal(raw, &body)
+	} else {
+		err = json.Unmarshal(raw, &fx)
+		body = fx.Response.Body
+	}
+	if err != nil {
+		t.Error(err)
+	}
+	return body
 }
 
 func orEmpty(v []any) []any {
