@@ -310,7 +310,7 @@ func TestOutboxRetriesUntilForgeAnswers(t *testing.T) {
 	if len(f.comments) != 1 || es[0].State != store.StateDone {
 		t.Fatalf("%d comments, effect %+v", len(f.comments), es[0])
 	}
-	if !strings.Contains(f.comments[0].Body, "Vote open") || !IsOwnComment(f.comments[0].Body) {
+	if !strings.Contains(f.comments[0].Body, "Vote open") || !HasMarker(f.comments[0].Body) {
 		t.Errorf("comment %q", f.comments[0].Body)
 	}
 	// Tries: the post got 503; then (attempt 2) the look before posting again
@@ -479,19 +479,49 @@ func TestOutboxUnknownForge(t *testing.T) {
 	}
 }
 
+// TestOwnCommentsAreNotInput: only the bot's own comments, written by its
+// account and carrying a marker, are kept from the handlers. A member's
+// comment with a marker is input; so is one of the bot's account without a
+// marker (an operator may run the bot on a person's account); on a forge
+// the bot has no client for, nothing is its own. Not knowing who the bot
+// is fails the delivery, to be retried.
 func TestOwnCommentsAreNotInput(t *testing.T) {
+	f := newFakeForge()
 	rt := NewRouter()
-	called := 0
-	rt.On(HandlerFunc(func(context.Context, *forges.Event, *Actions) error { called++; return nil }), forges.KindComment)
-	own := &forges.Event{Kind: forges.KindComment, Comment: &forges.Comment{Body: Marker("status 1") + "\nVote open"}}
-	other := &forges.Event{Kind: forges.KindComment, Comment: &forges.Comment{Body: "/vote yes"}}
-	for _, ev := range []*forges.Event{own, other} {
-		if err := rt.Dispatch(context.Background(), ev, NewActions("gitea", "x")); err != nil {
+	rt.Self = NewSelf(map[string]forges.Client{"gitea": f})
+	var got []string
+	rt.On(HandlerFunc(func(_ context.Context, ev *forges.Event, _ *Actions) error {
+		got = append(got, ev.Forge+" "+ev.Comment.Author.Login+" "+ev.Comment.Body)
+		return nil
+	}), forges.KindComment)
+	comment := func(forge, login, body string) *forges.Event {
+		return &forges.Event{Forge: forge, Kind: forges.KindComment, Comment: &forges.Comment{Body: body, Author: forges.User{Login: login}}}
+	}
+	status := Marker("status 1") + "\nVote open"
+	for _, ev := range []*forges.Event{
+		comment("gitea", "accord", status),
+		comment("gitea", "ACCORD", status),
+		comment("gitea", "mallory", status),
+		comment("gitea", "mallory", "/vote yes\n"+Marker("result 1")),
+		comment("gitea", "accord", "/vote yes"),
+		comment("codeberg", "accord", status),
+	} {
+		if err := rt.Dispatch(context.Background(), ev, NewActions(ev.Forge, "x")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if called != 1 {
-		t.Errorf("handler called %d times, want 1 (not for the bot's own comment)", called)
+	want := []string{"gitea mallory " + status, "gitea mallory /vote yes\n" + Marker("result 1"), "gitea accord /vote yes", "codeberg accord " + status}
+	if !slices.Equal(got, want) {
+		t.Errorf("handled %q,\nwant %q", got, want)
+	}
+	if f.count("Check") != 1 {
+		t.Errorf("%d identity lookups, want 1", f.count("Check"))
+	}
+	f2 := newFakeForge()
+	f2.checkFail = []error{&forges.APIError{Forge: "gitea", Op: "Check", Status: 503}}
+	rt.Self = NewSelf(map[string]forges.Client{"gitea": f2})
+	if err := rt.Dispatch(context.Background(), comment("gitea", "mallory", status), NewActions("gitea", "y")); err == nil {
+		t.Error("no error while the forge cannot say who the bot is")
 	}
 	if !errors.Is(&forges.APIError{Status: 404}, forges.ErrNotFound) {
 		t.Error("404 is not ErrNotFound")

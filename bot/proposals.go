@@ -60,7 +60,7 @@ func (h *Proposals) Handle(ctx context.Context, ev *forges.Event, act *Actions) 
 		return nil // no policy: no votes (the commands get no answer until one is loaded)
 	}
 	switch {
-	case ev.Kind == forges.KindComment && ev.Comment != nil && ev.Issue != nil && !IsOwnComment(ev.Comment.Body):
+	case ev.Kind == forges.KindComment && ev.Comment != nil && ev.Issue != nil:
 		return h.onComment(ctx, set, ev)
 	case (ev.Kind == forges.KindIssue || ev.Kind == forges.KindPullRequest) && (ev.Action == forges.ActionLabeled || ev.Action == forges.ActionLabelsUpdated):
 		return h.onLabel(ctx, set, ev)

@@ -42,7 +42,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	metrics.WatchOutbox(st.OutboxDepth)
 	parsers := webhooksFor(cfg)
 	clients, _ := clientsFor(cfg, metrics) // those that cannot act are in the start line's "missing"
-	outbox := &bot.Outbox{Store: st, Clients: clients, Metrics: metrics, Log: log}
+	self := bot.NewSelf(clients)           // who the bot is on each forge, asked once
+	outbox := &bot.Outbox{Store: st, Clients: clients, Metrics: metrics, Log: log, Self: self}
 	pols, err := policiesFor(cfg, clients, st, log)
 	if err != nil {
 		return err
@@ -62,6 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		policyState += " at " + cur.Version
 	}
 	router := bot.NewRouter()
+	router.Self = self
 	router.On(pols, forges.KindPush, forges.KindPullRequest)
 	router.On(&bot.Commands{Policies: pols}, forges.KindComment)
 	proposals := &bot.Proposals{Policies: pols, Store: st, Log: log, Clients: clients}

@@ -37,6 +37,8 @@ type forgeState struct {
 	files    map[int64][]string // a pull request's changed files
 	bot      string             // the token's user
 	whoami   int                // identity calls answered
+	failPost string             // a new comment opening with this is refused once (503)
+	refused  int                // new comments refused
 }
 
 func newForgeState(t *testing.T, github bool) (*forgeState, *httptest.Server) {
@@ -119,6 +121,12 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(200, out)
 	case m == "POST" && reComments.MatchString(path):
 		n, _ := strconv.ParseInt(reComments.FindStringSubmatch(path)[1], 10, 64)
+		if b := fmt.Sprint(body["body"]); f.failPost != "" && strings.HasPrefix(b, f.failPost) {
+			f.failPost = ""
+			f.refused++
+			reply(503, map[string]string{"message": "Service Unavailable"})
+			return
+		}
 		f.nextID++
 		c := map[string]any{"id": f.nextID, "body": body["body"], "user": map[string]any{"id": 1, "login": f.bot},
 			"created_at": time.Now().UTC().Format(time.RFC3339), "updated_at": time.Now().UTC().Format(time.RFC3339), "issue": n}
@@ -230,6 +238,16 @@ func apiAnswer(t *testing.T, github bool, name string) map[string]any {
 		t.Error(err)
 	}
 	return body
+}
+
+// addComment puts a comment of login's on an issue, as a person's comment
+// appears on the forge.
+func (f *forgeState) addComment(issue int64, id int, login, body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := time.Now().UTC().Format(time.RFC3339)
+	f.comments = append(f.comments, map[string]any{"id": id, "body": body, "user": map[string]any{"id": id, "login": login},
+		"created_at": now, "updated_at": now, "issue": issue})
 }
 
 func orEmpty(v []any) []any {
