@@ -221,7 +221,13 @@ func (h *Proposals) reconcile(ctx context.Context, p *store.Proposal) (*reconcil
 	rec := &reconciled{Read: true}
 	after := openedAfter(p, comments)
 	for _, cm := range comments[after:] {
-		if cm.Author.Bot || IsOwnComment(cm.Body) || cm.CreatedAt.After(p.Deadline) {
+		if cm.Author.Bot || cm.CreatedAt.After(p.Deadline) {
+			continue
+		}
+		if own, err := h.Self.Owns(ctx, p.Forge, &cm); err != nil || own {
+			if err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if err := h.reconcileOne(ctx, set, p, cm, have, rec); err != nil {

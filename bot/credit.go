@@ -19,7 +19,7 @@ type Commands struct {
 // Handle reads the commands of a new comment, in order.
 func (h *Commands) Handle(ctx context.Context, ev *forges.Event, act *Actions) error {
 	if ev.Kind != forges.KindComment || ev.Action != forges.ActionCreated || ev.Comment == nil || ev.Issue == nil ||
-		IsOwnComment(ev.Comment.Body) || ev.Comment.Author.Bot {
+		ev.Comment.Author.Bot {
 		return nil
 	}
 	if h.Policies.Current() == nil {

@@ -43,18 +43,20 @@ type effectArgs struct {
 	Proposal  int64          `json:"proposal,omitempty"`
 }
 
-// markerPrefix starts the hidden line every comment of the bot carries, so
-// that it finds its own comments to edit them, finds a comment it may have
-// posted before a crash, and never takes its own words as commands.
+// markerPrefix starts the hidden line every comment of the bot opens with.
+// With the comment's author (Self), it lets the bot find its own comments
+// to edit them, find a comment it may have posted before a crash, and never
+// take its own words as input. A marker alone proves nothing: anyone can
+// type one.
 const markerPrefix = "<!-- accord:"
 
 // Marker is the hidden line for a name, e.g. Marker("status 12") is
 // "<!-- accord:status 12 -->".
 func Marker(name string) string { return markerPrefix + name + " -->" }
 
-// IsOwnComment reports whether a comment body is the bot's: it carries a
-// marker.
-func IsOwnComment(body string) bool { return strings.Contains(body, markerPrefix) }
+// HasMarker reports whether a body carries a marker. That alone does not
+// make a comment the bot's: its author must be the bot too (Self.Owns).
+func HasMarker(body string) bool { return strings.Contains(body, markerPrefix) }
 
 // Actions collects the effects handlers ask for while one delivery is
 // processed. They are stored with the delivery's outcome, in the same

@@ -23,6 +23,9 @@ import (
 // state and commit (Gitea); an opened issue by its number; a close by the
 // closer and the time; a comment by its ID; a commit by its SHA; a release by
 // its ID. Never the delivery, so a redelivery is the same fact.
+//
+// A comment carrying a marker is a comment like any other here: the bot's
+// own comments (its author and a marker, Self.Owns) never reach handlers.
 func FactsOf(ev *forges.Event, commits []forges.Commit) []ledger.Fact {
 	base := ledger.Fact{Forge: ev.Forge, Repo: ev.Repo.FullName(), At: ev.Time.UTC(), Delivery: ev.Forge + "/" + ev.DeliveryID}
 	switch ev.Kind {
@@ -128,7 +131,7 @@ func issueFacts(f ledger.Fact, ev *forges.Event) []ledger.Fact {
 
 func commentFact(f ledger.Fact, ev *forges.Event) (ledger.Fact, bool) {
 	c := ev.Comment
-	if c == nil || ev.Issue == nil || ev.Action != forges.ActionCreated || IsOwnComment(c.Body) || CommandOnly(c.Body) {
+	if c == nil || ev.Issue == nil || ev.Action != forges.ActionCreated || CommandOnly(c.Body) {
 		return f, false
 	}
 	f.Kind, f.Number, f.Ref, f.Who, f.Labels = ledger.FactComment, ev.Issue.Number, fmt.Sprint(c.ID), person(ev.Forge, c.Author), ev.Issue.Labels

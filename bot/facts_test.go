@@ -62,7 +62,9 @@ func summary(f ledger.Fact) string {
 // TestFactsOfEveryFixture pins, for every real fixture, the facts it makes
 // (kind, where, who, when) in testdata/facts.golden; fixtures that make
 // none are listed with none. Run with -update-facts to rewrite it, then
-// read the diff.
+// read the diff. FactsOf does not know who the bot is: gitea/008 is the
+// recorded bot's (root's) status comment, which the router keeps from the
+// handlers (TestReplayCreditsOnce).
 func TestFactsOfEveryFixture(t *testing.T) {
 	names, events := goldenEvents(t)
 	var b strings.Builder
@@ -113,9 +115,11 @@ func TestFactsThatAreNot(t *testing.T) {
 	if fs := FactsOf(comment, nil); len(fs) != 1 {
 		t.Errorf("a command with words made %d facts, want 1", len(fs))
 	}
-	comment.Comment.Body = Marker("status 1") + "\nVote open"
-	if fs := FactsOf(comment, nil); len(fs) != 0 {
-		t.Errorf("the bot's own comment made %d facts", len(fs))
+	// A marker does not make a comment the bot's (the router keeps the
+	// bot's own, by author and marker, from the handlers).
+	comment.Comment.Body = "I agree.\n" + Marker("status 1")
+	if fs := FactsOf(comment, nil); len(fs) != 1 {
+		t.Errorf("a member's comment with a marker made %d facts, want 1", len(fs))
 	}
 	// A bot's comment is a fact, flagged: scoring decides (exclude.bots).
 	comment.Comment.Body, comment.Comment.Author = "Bumped deps", forges.User{Login: "renovate[bot]", Bot: true}

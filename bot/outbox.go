@@ -27,6 +27,11 @@ import (
 // An effect that may have been carried out before a crash (its attempt
 // count is above one) looks before it acts again: a comment is not posted a
 // second time if the forge already has it.
+//
+// The bot's comments are those its account wrote that open with their
+// marker line (Self): only they are found, edited, or taken as posted
+// already. A user's comment carrying a marker is just a comment: it is
+// never edited, and never stands in for the bot's status or result.
 type Outbox struct {
 	Store       *store.Store
 	Clients     map[string]forges.Client // by forge name
@@ -42,6 +47,8 @@ type Outbox struct {
 	// ResultBody its result comment (OpProposalResult).
 	StatusBody func(ctx context.Context, proposal int64) (string, error)
 	ResultBody func(ctx context.Context, proposal int64) (string, error)
+	// Self tells the bot's own comments; default: from Clients.
+	Self *Self
 
 	blocked map[string]time.Time // forge → when its rate limit lifts
 	wake    chan struct{}
@@ -69,6 +76,9 @@ func (o *Outbox) init() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Self == nil {
+		o.Self = NewSelf(o.Clients)
 	}
 }
 
@@ -198,18 +208,20 @@ func (o *Outbox) do(ctx context.Context, e *store.Effect) error {
 	if err := json.Unmarshal(e.Payload, &a); err != nil {
 		return fmt.Errorf("effect %d: payload: %w", e.Seq, err)
 	}
+	o.init()
+	find := func() (*forges.Comment, error) { return o.findComment(ctx, c, e.Forge, a) }
 	switch e.Op {
 	case OpComment:
 		if e.Attempts > 1 {
 			// It may have been posted before a crash or a lost answer.
-			if found, err := findComment(ctx, c, a); err != nil || found != nil {
+			if found, err := find(); err != nil || found != nil {
 				return err
 			}
 		}
 		_, err := c.CreateComment(ctx, a.Repo, a.Number, a.Body)
 		return err
 	case OpUpsertComment:
-		return o.upsert(ctx, c, a)
+		return o.upsert(ctx, c, a, find)
 	case OpProposalStatus:
 		if o.StatusBody == nil {
 			return fmt.Errorf("effect %d: no proposals to render", e.Seq)
@@ -219,12 +231,12 @@ func (o *Outbox) do(ctx context.Context, e *store.Effect) error {
 			return err
 		}
 		a.Body = a.Marker + "\n" + body
-		return o.upsert(ctx, c, a)
+		return o.upsert(ctx, c, a, find)
 	case OpProposalResult:
 		if o.ResultBody == nil {
 			return fmt.Errorf("effect %d: no proposals to render", e.Seq)
 		}
-		if found, err := findComment(ctx, c, a); err != nil || found != nil {
+		if found, err := find(); err != nil || found != nil {
 			return err // posted already
 		}
 		body, err := o.ResultBody(ctx, a.Proposal)
@@ -249,8 +261,8 @@ func (o *Outbox) do(ctx context.Context, e *store.Effect) error {
 }
 
 // upsert edits the bot's comment carrying a's marker, or posts it.
-func (o *Outbox) upsert(ctx context.Context, c forges.Client, a effectArgs) error {
-	found, err := findComment(ctx, c, a)
+func (o *Outbox) upsert(ctx context.Context, c forges.Client, a effectArgs, find func() (*forges.Comment, error)) error {
+	found, err := find()
 	switch {
 	case err != nil:
 		return err
@@ -263,16 +275,35 @@ func (o *Outbox) upsert(ctx context.Context, c forges.Client, a effectArgs) erro
 	return c.EditComment(ctx, a.Repo, found.ID, a.Body)
 }
 
-// findComment finds the bot's comment carrying a's marker, newest first.
-func findComment(ctx context.Context, c forges.Client, a effectArgs) (*forges.Comment, error) {
+// findComment finds the bot's comment named by a's marker, newest first:
+// one the bot's account wrote whose first line is the marker. Who the bot
+// is comes from Self; not knowing it is an error (the effect is retried),
+// never a guess.
+func (o *Outbox) findComment(ctx context.Context, c forges.Client, forge string, a effectArgs) (*forges.Comment, error) {
+	login, err := o.Self.Login(ctx, forge)
+	if err != nil {
+		return nil, err
+	}
 	cs, err := c.ListComments(ctx, a.Repo, a.Number)
 	if err != nil {
 		return nil, err
 	}
 	for i := len(cs) - 1; i >= 0; i-- {
-		if strings.Contains(cs[i].Body, a.Marker) {
+		if ownsNamed(cs[i], login, a.Marker) {
 			return &cs[i], nil
 		}
 	}
 	return nil, nil
+}
+
+// ownsNamed reports whether c is the bot's comment named by marker: written
+// by login (the bot) and opening with the marker line, as every comment the
+// bot posts does. A marker further down does not name it: the bot's replies
+// quote what users wrote.
+func ownsNamed(c forges.Comment, login, marker string) bool {
+	if login == "" || !strings.EqualFold(c.Author.Login, login) {
+		return false
+	}
+	first, _, _ := strings.Cut(c.Body, "\n")
+	return strings.TrimSpace(first) == marker
 }

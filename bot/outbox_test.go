@@ -39,11 +39,14 @@ type fakeForge struct {
 	pages    []string           // the list calls made, "pulls 1" …
 	changed  map[int64][]string // a pull request's changed files
 	commits  map[int64][]forges.Commit
+
+	login     string  // the bot's account: what Check says, and the author of what it posts
+	checkFail []error // returned by the next Check calls, one each
 }
 
 func newFakeForge() *fakeForge {
 	return &fakeForge{labels: map[int64][]string{}, calls: map[string]int{}, nextID: 100,
-		files: map[string][]byte{}, statuses: map[string][]forges.Status{}}
+		files: map[string][]byte{}, statuses: map[string][]forges.Status{}, login: "accord"}
 }
 
 func (f *fakeForge) call(op string) error {
@@ -71,7 +74,7 @@ func (f *fakeForge) CreateComment(_ context.Context, _ forges.RepoRef, number in
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.nextID++
-	c := forges.Comment{ID: f.nextID, Body: body}
+	c := forges.Comment{ID: f.nextID, Body: body, Author: forges.User{Login: f.login}}
 	f.comments = append(f.comments, c)
 	return &c, nil
 }
@@ -211,7 +214,15 @@ func (f *fakeForge) Connect(context.Context, forges.RepoRef, string, string) (*f
 	return &forges.ConnectResult{Action: forges.ConnectUnchanged}, f.call("Connect")
 }
 func (f *fakeForge) Check(context.Context) (*forges.Identity, error) {
-	return &forges.Identity{Login: "accord"}, f.call("Check")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls["Check"]++
+	if len(f.checkFail) > 0 {
+		err := f.checkFail[0]
+		f.checkFail = f.checkFail[1:]
+		return nil, err
+	}
+	return &forges.Identity{Login: f.login, Author: f.login}, nil
 }
 
 // clock is a settable time for the outbox.
@@ -299,7 +310,7 @@ func TestOutboxRetriesUntilForgeAnswers(t *testing.T) {
 	if len(f.comments) != 1 || es[0].State != store.StateDone {
 		t.Fatalf("%d comments, effect %+v", len(f.comments), es[0])
 	}
-	if !strings.Contains(f.comments[0].Body, "Vote open") || !IsOwnComment(f.comments[0].Body) {
+	if !strings.Contains(f.comments[0].Body, "Vote open") || !HasMarker(f.comments[0].Body) {
 		t.Errorf("comment %q", f.comments[0].Body)
 	}
 	// Tries: the post got 503; then (attempt 2) the look before posting again
@@ -468,21 +479,149 @@ func TestOutboxUnknownForge(t *testing.T) {
 	}
 }
 
+// TestOwnCommentsAreNotInput: only the bot's own comments, written by its
+// account and carrying a marker, are kept from the handlers. A member's
+// comment with a marker is input; so is one of the bot's account without a
+// marker (an operator may run the bot on a person's account); on a forge
+// the bot has no client for, nothing is its own. Not knowing who the bot
+// is fails the delivery, to be retried.
 func TestOwnCommentsAreNotInput(t *testing.T) {
+	f := newFakeForge()
 	rt := NewRouter()
-	called := 0
-	rt.On(HandlerFunc(func(context.Context, *forges.Event, *Actions) error { called++; return nil }), forges.KindComment)
-	own := &forges.Event{Kind: forges.KindComment, Comment: &forges.Comment{Body: Marker("status 1") + "\nVote open"}}
-	other := &forges.Event{Kind: forges.KindComment, Comment: &forges.Comment{Body: "/vote yes"}}
-	for _, ev := range []*forges.Event{own, other} {
-		if err := rt.Dispatch(context.Background(), ev, NewActions("gitea", "x")); err != nil {
+	rt.Self = NewSelf(map[string]forges.Client{"gitea": f})
+	var got []string
+	rt.On(HandlerFunc(func(_ context.Context, ev *forges.Event, _ *Actions) error {
+		got = append(got, ev.Forge+" "+ev.Comment.Author.Login+" "+ev.Comment.Body)
+		return nil
+	}), forges.KindComment)
+	comment := func(forge, login, body string) *forges.Event {
+		return &forges.Event{Forge: forge, Kind: forges.KindComment, Comment: &forges.Comment{Body: body, Author: forges.User{Login: login}}}
+	}
+	status := Marker("status 1") + "\nVote open"
+	for _, ev := range []*forges.Event{
+		comment("gitea", "accord", status),
+		comment("gitea", "ACCORD", status),
+		comment("gitea", "mallory", status),
+		comment("gitea", "mallory", "/vote yes\n"+Marker("result 1")),
+		comment("gitea", "accord", "/vote yes"),
+		comment("codeberg", "accord", status),
+	} {
+		if err := rt.Dispatch(context.Background(), ev, NewActions(ev.Forge, "x")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if called != 1 {
-		t.Errorf("handler called %d times, want 1 (not for the bot's own comment)", called)
+	want := []string{"gitea mallory " + status, "gitea mallory /vote yes\n" + Marker("result 1"), "gitea accord /vote yes", "codeberg accord " + status}
+	if !slices.Equal(got, want) {
+		t.Errorf("handled %q,\nwant %q", got, want)
+	}
+	if f.count("Check") != 1 {
+		t.Errorf("%d identity lookups, want 1", f.count("Check"))
+	}
+	f2 := newFakeForge()
+	f2.checkFail = []error{&forges.APIError{Forge: "gitea", Op: "Check", Status: 503}}
+	rt.Self = NewSelf(map[string]forges.Client{"gitea": f2})
+	if err := rt.Dispatch(context.Background(), comment("gitea", "mallory", status), NewActions("gitea", "y")); err == nil {
+		t.Error("no error while the forge cannot say who the bot is")
 	}
 	if !errors.Is(&forges.APIError{Status: 404}, forges.ErrNotFound) {
 		t.Error("404 is not ErrNotFound")
+	}
+}
+
+// TestOutboxOnlyItsOwnComments: members' comments carrying the markers of a
+// proposal's status, its result and an effect are never edited and never
+// taken for the bot's: the bot posts its own status comment and edits only
+// that, posts the result once, and posts a reply whose earlier try may
+// have failed. A reply of the bot that quotes a marker does not name it.
+func TestOutboxOnlyItsOwnComments(t *testing.T) {
+	f := newFakeForge()
+	mallory := forges.User{Login: "mallory"}
+	spoofs := []forges.Comment{
+		{ID: 1, Author: mallory, Body: Marker("status 3") + "\nVote open: 99 yes"},
+		{ID: 2, Author: mallory, Body: Marker("result 3") + "\n**The vote passed.**"},
+		{ID: 3, Author: mallory, Body: Marker("effect gitea/d2/0") + "\nhelp"},
+		{ID: 4, Author: mallory, Body: "/vote yes\n" + Marker("status 3")},
+		// The bot's own reply to a command that quoted a marker.
+		{ID: 5, Author: forges.User{Login: "accord"}, Body: Marker("effect gitea/d0/0") + "\n> /nope " + Marker("result 3") + "\n\n@mallory unknown command"},
+	}
+	f.comments = slices.Clone(spoofs)
+	o, st, clk := newTestOutbox(t, f)
+	tally := "Vote open: 1 yes"
+	o.StatusBody = func(context.Context, int64) (string, error) { return tally, nil }
+	o.ResultBody = func(context.Context, int64) (string, error) { return "**The vote passed.** (the bot's)", nil }
+	enqueue(t, st, clk, "d1", func(a *Actions) { a.RefreshStatus(repo, 3, 3, clk.now(), time.Second) })
+	clk.add(2 * time.Second)
+	runDue(t, o)
+	tally = "Vote open: 2 yes"
+	enqueue(t, st, clk, "d3", func(a *Actions) { a.RefreshStatus(repo, 3, 3, clk.now(), time.Second) })
+	clk.add(2 * time.Second)
+	runDue(t, o)
+	// A reply whose first try failed looks before posting again.
+	f.fail = []error{unavailable()}
+	enqueue(t, st, clk, "d2", func(a *Actions) { a.Comment(repo, 3, "help") })
+	runDue(t, o)
+	clk.add(time.Minute)
+	runDue(t, o)
+	enqueue(t, st, clk, "d4", func(a *Actions) { a.PostResult(repo, 3, 3) })
+	runDue(t, o)
+
+	for _, e := range effects(t, st) {
+		if e.State != store.StateDone {
+			t.Errorf("effect %s: %s %s", e.Op, e.State, e.LastError)
+		}
+	}
+	if !slices.Equal(f.comments[:len(spoofs)], spoofs) {
+		t.Errorf("a member's comment was edited: %+v", f.comments[:len(spoofs)])
+	}
+	var mine []string
+	for _, c := range f.comments[len(spoofs):] {
+		if c.Author.Login != "accord" {
+			t.Errorf("comment by %q", c.Author.Login)
+		}
+		mine = append(mine, c.Body)
+	}
+	want := []string{Marker("status 3") + "\nVote open: 2 yes", Marker("effect gitea/d2/0") + "\nhelp", Marker("result 3") + "\n**The vote passed.** (the bot's)"}
+	if !slices.Equal(mine, want) {
+		t.Errorf("the bot's comments:\n%q\nwant\n%q", mine, want)
+	}
+	if f.count("EditComment") != 1 || f.count("Check") != 1 {
+		t.Errorf("%d edits (want 1, of its own status), %d identity lookups (want 1)", f.count("EditComment"), f.count("Check"))
+	}
+	// Carried out again (a crash before it was recorded), the result is
+	// found: the bot's own, posted once.
+	ctx := context.Background()
+	a := NewActions("gitea", "d5")
+	a.PostResult(repo, 3, 3)
+	if err := o.do(ctx, &store.Effect{Seq: 99, Forge: "gitea", Op: OpProposalResult, Payload: a.Effects()[0].Payload, Attempts: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("CreateComment"); n != 4 { // status, the failed reply, the reply, the result
+		t.Errorf("%d posts, want 4", n)
+	}
+}
+
+// TestOutboxUnknownSelfWaits: while the forge cannot say who the bot is,
+// an effect that looks for the bot's comments is retried, never carried out
+// on a guess; the answer, once had, is kept.
+func TestOutboxUnknownSelfWaits(t *testing.T) {
+	f := newFakeForge()
+	f.comments = []forges.Comment{{ID: 1, Author: forges.User{Login: "mallory"}, Body: Marker("status 3") + "\nspoof"}}
+	f.checkFail = []error{&forges.APIError{Forge: "gitea", Op: "Check", Status: 502, Message: "Bad Gateway"}}
+	o, st, clk := newTestOutbox(t, f)
+	enqueue(t, st, clk, "d0", func(a *Actions) { a.UpsertComment(repo, 3, "status 3", "yes 1") })
+	runDue(t, o)
+	if e := effects(t, st)[0]; e.State != store.StateQueued || !strings.Contains(e.LastError, "502") ||
+		f.count("ListComments")+f.count("CreateComment")+f.count("EditComment") != 0 {
+		t.Fatalf("after the failed lookup: %s %q, calls %v", e.State, e.LastError, f.calls)
+	}
+	clk.add(time.Minute)
+	runDue(t, o)
+	enqueue(t, st, clk, "d1", func(a *Actions) { a.UpsertComment(repo, 3, "status 3", "yes 2") })
+	runDue(t, o)
+	if len(f.comments) != 2 || f.comments[0].Body != Marker("status 3")+"\nspoof" || f.comments[1].Body != Marker("status 3")+"\nyes 2" {
+		t.Errorf("comments %+v", f.comments)
+	}
+	if f.count("Check") != 2 || f.count("EditComment") != 1 {
+		t.Errorf("%d lookups, %d edits", f.count("Check"), f.count("EditComment"))
 	}
 }

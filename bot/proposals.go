@@ -42,6 +42,7 @@ type Proposals struct {
 	Policies *Policies
 	Store    *store.Store
 	Clients  map[string]forges.Client // to read pull requests' files and heads, and the comments at the close
+	Self     *Self                    // the bot's own comments, skipped when the comments are read at the close
 	Log      *slog.Logger
 	Window   time.Duration // at most one status comment edit per window; default 5s
 	// Grace is how long after a deadline the close waits for the forge's
@@ -82,7 +83,7 @@ func (h *Proposals) Handle(ctx context.Context, ev *forges.Event, act *Actions) 
 		return h.noPolicy(ctx, ev)
 	}
 	switch {
-	case ev.Kind == forges.KindComment && ev.Comment != nil && ev.Issue != nil && !IsOwnComment(ev.Comment.Body):
+	case ev.Kind == forges.KindComment && ev.Comment != nil && ev.Issue != nil:
 		return h.onComment(ctx, set, ev, act)
 	case (ev.Kind == forges.KindIssue || ev.Kind == forges.KindPullRequest) && (ev.Action == forges.ActionLabeled || ev.Action == forges.ActionLabelsUpdated):
 		return h.onLabel(ctx, set, ev)
@@ -174,9 +175,8 @@ func number(ev *forges.Event) int64 {
 // version is in force: nothing can run, and saying nothing would look like
 // a bot that ignores people.
 func (h *Proposals) noPolicy(ctx context.Context, ev *forges.Event) error {
-	if ev.Kind != forges.KindComment || ev.Action != forges.ActionCreated || ev.Comment == nil || ev.Issue == nil ||
-		IsOwnComment(ev.Comment.Body) || ev.Comment.Author.Bot {
-		return nil
+	if ev.Kind != forges.KindComment || ev.Action != forges.ActionCreated || ev.Comment == nil || ev.Issue == nil || ev.Comment.Author.Bot {
+		return nil // the bot's own comments never reach handlers (Router.Dispatch)
 	}
 	cs := ParseCommands(ev.Comment.Body)
 	if len(cs) == 0 {

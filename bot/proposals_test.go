@@ -118,7 +118,7 @@ func (v *voting) status() string {
 func (v *voting) replies() []string {
 	var out []string
 	for _, c := range v.f.comments {
-		if IsOwnComment(c.Body) && !strings.Contains(c.Body, "### Vote:") && !strings.Contains(c.Body, "**The vote ") {
+		if HasMarker(c.Body) && !strings.Contains(c.Body, "### Vote:") && !strings.Contains(c.Body, "**The vote ") {
 			out = append(out, c.Body)
 		}
 	}

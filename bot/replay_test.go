@@ -81,6 +81,8 @@ func replay(t *testing.T, passes ...[]forges.Delivery) []ledger.Fact {
 	}
 	defer st.Close()
 	rt := NewRouter()
+	// root is the account the recorded Gitea's bot posted with (008, 009).
+	rt.Self = NewSelf(map[string]forges.Client{"gitea": &identityClient{id: forges.Identity{Login: "root", Author: "root"}}})
 	rt.On(&Facts{}, forges.KindPullRequest, forges.KindReview, forges.KindIssue, forges.KindComment, forges.KindPush, forges.KindRelease)
 	parsers := map[string]forges.Webhooks{"github": github.NewWebhooks("github"), "gitea": gitea.NewWebhooks("gitea", gitea.Gitea)}
 	w := NewWorker(st, parsers, rt, NewMetrics(nil), slog.New(slog.NewTextHandler(io.Discard, nil)))

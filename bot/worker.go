@@ -35,6 +35,8 @@ func (f HandlerFunc) Handle(ctx context.Context, ev *forges.Event, act *Actions)
 // Router holds the handlers registered per event kind.
 type Router struct {
 	byKind map[forges.Kind][]Handler
+	// Self tells the bot's own comments (author and marker); nil: none is.
+	Self *Self
 }
 
 // NewRouter returns a router with no handlers.
@@ -51,10 +53,12 @@ func (rt *Router) On(h Handler, kinds ...forges.Kind) {
 // Dispatch runs the handlers for ev's kind in order and stops at the first
 // error. A handler that panics fails the delivery instead of the process.
 // The bot's own comments are never handed to handlers: its words are not
-// input.
+// input. Not knowing who the bot is fails the delivery, to be retried.
 func (rt *Router) Dispatch(ctx context.Context, ev *forges.Event, act *Actions) (err error) {
-	if ev.Kind == forges.KindComment && ev.Comment != nil && IsOwnComment(ev.Comment.Body) {
-		return nil
+	if ev.Kind == forges.KindComment && ev.Comment != nil {
+		if own, err := rt.Self.Owns(ctx, ev.Forge, ev.Comment); err != nil || own {
+			return err
+		}
 	}
 	for _, h := range rt.byKind[ev.Kind] {
 		if err := safeHandle(ctx, h, ev, act); err != nil {

@@ -164,7 +164,11 @@ const (
 
 // Identity is who a forge's credentials authenticate as.
 type Identity struct {
-	Login  string // the user or the App's slug
+	Login string // the user or the App's slug
+	// Author is the login the forge shows as the author of what these
+	// credentials post (comments): the user's login, or for a GitHub App
+	// its slug with "[bot]" ("octoapp[bot]").
+	Author string
 	Detail string // e.g. "GitHub App 123456, 2 installations" or "Gitea 1.26.0"
 }
 

@@ -28,6 +28,7 @@ type commentsForge struct {
 	release  chan struct{}
 	once     sync.Once
 	template map[string]any
+	t        *testing.T
 }
 
 func newCommentsForge(t *testing.T) *commentsForge {
@@ -43,12 +44,20 @@ func newCommentsForge(t *testing.T) *commentsForge {
 	if err := json.Unmarshal(raw, &fx); err != nil {
 		t.Fatal(err)
 	}
-	return &commentsForge{posted: make(chan struct{}), release: make(chan struct{}), template: fx.Response.Body}
+	return &commentsForge{t: t, posted: make(chan struct{}), release: make(chan struct{}), template: fx.Response.Body}
 }
 
 func (f *commentsForge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") != "token "+giteaToken {
 		http.Error(w, `{"message":"token is required"}`, http.StatusUnauthorized)
+		return
+	}
+	switch r.URL.Path {
+	case "/api/v1/user": // the token is root's, who posts the comments (create-comment)
+		json.NewEncoder(w).Encode(apiAnswer(f.t, false, "get-user"))
+		return
+	case "/api/v1/version":
+		json.NewEncoder(w).Encode(apiAnswer(f.t, false, "version"))
 		return
 	}
 	if r.URL.Path != "/api/v1/repos/federation/commons/issues/1/comments" {
@@ -90,7 +99,7 @@ func (f *commentsForge) count() int {
 
 // TestKillMidOutbox kills accord serve (SIGKILL) after Gitea took a comment
 // and before the answer came back. After the restart the outbox finds the
-// comment by its marker and does not post it again.
+// comment (its marker, by the bot's account) and does not post it again.
 func TestKillMidOutbox(t *testing.T) {
 	fake := newCommentsForge(t)
 	srv := httptest.NewServer(fake)

@@ -69,7 +69,8 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	metrics.WatchOutbox(st.OutboxDepth)
 	parsers := webhooksFor(cfg)
 	clients, _ := clientsFor(cfg, metrics) // those that cannot act are in the start line's "missing"
-	outbox := &bot.Outbox{Store: st, Clients: clients, Metrics: metrics, Log: log, Now: now}
+	self := bot.NewSelf(clients)           // who the bot is on each forge, asked once
+	outbox := &bot.Outbox{Store: st, Clients: clients, Metrics: metrics, Log: log, Now: now, Self: self}
 	pols, err = policiesFor(cfg, clients, st, log)
 	if err != nil {
 		return nil, nil, nil, err
@@ -83,9 +84,10 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	pols.Log = log
 	cancel()
 	router := bot.NewRouter()
+	router.Self = self
 	router.On(pols, forges.KindPush, forges.KindPullRequest)
 	router.On(&bot.Commands{Policies: pols}, forges.KindComment)
-	proposals := &bot.Proposals{Policies: pols, Store: st, Log: log, Clients: clients, Grace: cfg.Votes.CloseGrace, Now: now}
+	proposals := &bot.Proposals{Policies: pols, Store: st, Log: log, Clients: clients, Self: self, Grace: cfg.Votes.CloseGrace, Now: now}
 	outbox.StatusBody, outbox.ResultBody = proposals.StatusBody, proposals.ResultBody
 	router.On(proposals, forges.KindComment, forges.KindIssue, forges.KindPullRequest)
 	router.On(&bot.Facts{Clients: clients}, forges.KindPullRequest, forges.KindReview, forges.KindIssue,

@@ -25,7 +25,8 @@ import (
 // forgeState is a forge that keeps what the bot does to one repository:
 // comments, labels and commit statuses. It answers the Gitea API (under
 // /api/v1) or the GitHub API (under /api/v3), enough for the effects of
-// votes, with the shapes of the real APIs.
+// votes, with the shapes of the real APIs. The token is the account bot's:
+// the user the identity call names and the author of the comments it posts.
 type forgeState struct {
 	t        *testing.T
 	github   bool
@@ -38,13 +39,17 @@ type forgeState struct {
 	files    map[int64][]string // a pull request's changed files
 	// The governance repo: file contents by commit and path, and the
 	// commit the policy branch points at.
-	tree map[string]map[string]string
-	head string
+	tree     map[string]map[string]string
+	head     string
+	bot      string // the token's user
+	whoami   int    // identity calls answered
+	failPost string // a new comment opening with this is refused once (503)
+	refused  int    // new comments refused
 }
 
 func newForgeState(t *testing.T, github bool) (*forgeState, *httptest.Server) {
 	f := &forgeState{t: t, github: github, labels: map[string]int{}, issue: map[int64][]string{}, statuses: map[string][]string{},
-		nextID: 900, files: map[int64][]string{}}
+		nextID: 900, files: map[int64][]string{}, bot: "accord-bot"}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -112,6 +117,13 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/vnd.github.v3.sha")
 		w.WriteHeader(200)
 		io.WriteString(w, f.head)
+	case m == "GET" && path == "/user": // who the token is: the real answer, with the bot's login
+		f.whoami++
+		u := apiAnswer(f.t, f.github, map[bool]string{true: "user", false: "get-user"}[f.github])
+		u["login"] = f.bot
+		reply(200, u)
+	case m == "GET" && path == "/version" && !f.github:
+		reply(200, apiAnswer(f.t, false, "version"))
 	case m == "GET" && reComments.MatchString(path):
 		n, _ := strconv.ParseInt(reComments.FindStringSubmatch(path)[1], 10, 64)
 		out := []any{}
@@ -133,8 +145,14 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(200, out)
 	case m == "POST" && reComments.MatchString(path):
 		n, _ := strconv.ParseInt(reComments.FindStringSubmatch(path)[1], 10, 64)
+		if b := fmt.Sprint(body["body"]); f.failPost != "" && strings.HasPrefix(b, f.failPost) {
+			f.failPost = ""
+			f.refused++
+			reply(503, map[string]string{"message": "Service Unavailable"})
+			return
+		}
 		f.nextID++
-		c := map[string]any{"id": f.nextID, "body": body["body"], "user": map[string]any{"id": 1, "login": "accord-bot"},
+		c := map[string]any{"id": f.nextID, "body": body["body"], "user": map[string]any{"id": 1, "login": f.bot},
 			"created_at": time.Now().UTC().Format(time.RFC3339), "updated_at": time.Now().UTC().Format(time.RFC3339), "issue": n}
 		f.comments = append(f.comments, c)
 		reply(201, c)
@@ -252,6 +270,43 @@ func (f *forgeState) userComment(action string, issue, id int, login, body, now 
 			"created_at": now, "updated_at": now, "issue": int64(issue)})
 	}
 	return now
+}
+
+// apiAnswer is the body of a recorded API answer in the forge clients'
+// testdata: GitHub's are bodies, Gitea's request/response pairs.
+func apiAnswer(t *testing.T, github bool, name string) map[string]any {
+	dir := map[bool]string{true: "../../forges/github/testdata/api/", false: "../../forges/gitea/testdata/api/"}[github]
+	raw, err := os.ReadFile(dir + name + ".json")
+	if err != nil {
+		t.Error(err)
+		return map[string]any{}
+	}
+	var fx struct {
+		Response struct {
+			Body map[string]any `json:"body"`
+		} `json:"response"`
+	}
+	var body map[string]any
+	if github {
+		err = json.Unmarshal(raw, &body)
+	} else {
+		err = json.Unmarshal(raw, &fx)
+		body = fx.Response.Body
+	}
+	if err != nil {
+		t.Error(err)
+	}
+	return body
+}
+
+// addComment puts a comment of login's on an issue, as a person's comment
+// appears on the forge.
+func (f *forgeState) addComment(issue int64, id int, login, body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := time.Now().UTC().Format(time.RFC3339)
+	f.comments = append(f.comments, map[string]any{"id": id, "body": body, "user": map[string]any{"id": id, "login": login},
+		"created_at": now, "updated_at": now, "issue": issue})
 }
 
 func orEmpty(v []any) []any {
@@ -406,7 +461,8 @@ func TestVoteThroughIntakeGitHub(t *testing.T) {
 		var p map[string]any
 		json.Unmarshal(example, &p)
 		c := p["comment"].(map[string]any)
-		c["id"], c["body"] = id, text
+		now := time.Now().UTC().Format(time.RFC3339) // the example's 2019 date predates every membership
+		c["id"], c["body"], c["created_at"], c["updated_at"] = id, text, now, now
 		c["user"].(map[string]any)["login"] = login
 		p["sender"].(map[string]any)["login"] = login
 		body, _ := json.Marshal(p)

@@ -817,7 +817,7 @@ func (c *Client) Check(ctx context.Context) (_ *forges.Identity, err error) {
 	if err = k.check(resp, err); err != nil {
 		return nil, err
 	}
-	return &forges.Identity{Login: u.UserName, Detail: c.flavor.name() + " " + v}, nil
+	return &forges.Identity{Login: u.UserName, Author: u.UserName, Detail: c.flavor.name() + " " + v}, nil
 }
 
 // name is the forge's name as people write it.

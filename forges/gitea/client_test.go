@@ -802,7 +802,7 @@ func TestCheck(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if *got != (forges.Identity{Login: "root", Detail: want}) {
+		if *got != (forges.Identity{Login: "root", Author: "root", Detail: want}) {
 			t.Errorf("got %+v", got)
 		}
 		var paths []string

@@ -300,7 +300,7 @@ func TestCheckApp(t *testing.T) {
 	srv.Handle("GET", "/app", fixtures.Route{Body: fixtures.Load(t, "app"), AuthFunc: a.checkJWT})
 	got, err := c.Check(ctx)
 	must(t, err)
-	eq(t, "identity", *got, forges.Identity{Login: "octoapp", Detail: "GitHub App 1, 5 installations"})
+	eq(t, "identity", *got, forges.Identity{Login: "octoapp", Author: "octoapp[bot]", Detail: "GitHub App 1, 5 installations"})
 
 	// Without installations_count, the installations are counted.
 	srv.Handle("GET", "/app", fixtures.Route{Body: withField(t, "app", "installations_count", nil), AuthFunc: a.checkJWT})
@@ -311,5 +311,5 @@ func TestCheckApp(t *testing.T) {
 	})
 	got, err = c.Check(ctx)
 	must(t, err)
-	eq(t, "identity", *got, forges.Identity{Login: "octoapp", Detail: "GitHub App 1, 2 installations"})
+	eq(t, "identity", *got, forges.Identity{Login: "octoapp", Author: "octoapp[bot]", Detail: "GitHub App 1, 2 installations"})
 }

@@ -1001,7 +1001,7 @@ func (c *Client) Check(ctx context.Context) (*forges.Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &forges.Identity{Login: u.GetLogin(), Detail: "token"}, nil
+	return &forges.Identity{Login: u.GetLogin(), Author: u.GetLogin(), Detail: "token"}, nil
 }
 
 func (c *Client) checkApp(ctx context.Context) (*forges.Identity, error) {
@@ -1020,6 +1020,7 @@ func (c *Client) checkApp(ctx context.Context) (*forges.Identity, error) {
 	}
 	return &forges.Identity{
 		Login:  app.GetSlug(),
+		Author: app.GetSlug() + "[bot]", // an App's comments are by its bot user
 		Detail: fmt.Sprintf("GitHub App %d, %d %s", app.GetID(), n, noun),
 	}, nil
 }

@@ -962,7 +962,7 @@ func TestCheckToken(t *testing.T) {
 	srv.Handle("GET", "/user", fixtures.Route{Body: fixtures.Load(t, "user")})
 	got, err := c.Check(ctx)
 	must(t, err)
-	eq(t, "identity", *got, forges.Identity{Login: "octocat", Detail: "token"})
+	eq(t, "identity", *got, forges.Identity{Login: "octocat", Author: "octocat", Detail: "token"})
 }
 
 func TestErrors(t *testing.T) {
