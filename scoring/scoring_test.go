@@ -147,6 +147,9 @@ func render(r Result) []string {
 		for _, x := range p.Excluded {
 			out = append(out, fmt.Sprintf("%s excluded %s %s (%s)", n, x.Who, policies.Milli(x.Credits), x.Reason))
 		}
+		for _, o := range p.Outside {
+			out = append(out, fmt.Sprintf("%s outside %s %d facts would earn %s", n, o.Repo, o.Facts, policies.Milli(o.WouldEarn)))
+		}
 	}
 	return out
 }
@@ -184,7 +187,7 @@ func TestScoreRules(t *testing.T) {
 				fact("c2", ledger.FactCommit, "github:bob", t0.Add(2*time.Hour), func(f *ledger.Fact) { f.SHA = "mmm" }),
 				fact("c3", ledger.FactCommit, "github:bob", t0.Add(2*time.Hour), func(f *ledger.Fact) { f.SHA = "ccc" }),
 				// The same SHA in another repo is another commit.
-				fact("c4", ledger.FactCommit, "github:bob", t0, repo("github", "cotech/handbook"), func(f *ledger.Fact) { f.SHA = "aaa" }),
+				fact("c4", ledger.FactCommit, "github:bob", t0, repo("github", "agile/site"), func(f *ledger.Fact) { f.SHA = "aaa" }),
 			},
 			want: []string{"2025-10 bob@agile 12", "2025-10 coop agile 12"},
 		},
@@ -374,6 +377,43 @@ func TestScoreRules(t *testing.T) {
 				fact("pr-1", ledger.FactPRMerged, "github:bob", t0.AddDate(0, 1, 0), delivery("backfill/1")),
 			},
 			want: []string{"2025-10 bob@agile 10", "2025-10 coop agile 10"},
+		},
+		{
+			name: "a repo no co-op lists earns nothing: listed outside with what it would have earned",
+			facts: []ledger.Fact{
+				fact("1", ledger.FactPRMerged, "github:bob", t0, repo("github", "bob/side-project"), labels("bug")),
+				fact("2", ledger.FactIssueOpened, "github:zed", t0, repo("github", "Bob/Side-Project")),
+				fact("3", ledger.FactComment, "github:bob", t0, repo("gitea", "outlandish/website")), // the same name on another forge
+				// Listed repos compare case-insensitively.
+				fact("4", ledger.FactIssueOpened, "github:bob", t0, repo("github", "Agile/SITE")),
+			},
+			want: []string{
+				"2025-10 bob@agile 2", "2025-10 coop agile 2",
+				"2025-10 outside github:bob/side-project 2 facts would earn 17",
+				"2025-10 outside gitea:outlandish/website 1 facts would earn 0.5",
+			},
+		},
+		{
+			name: "outside facts take no room under a cap, and an excluded person's part would earn nothing",
+			facts: []ledger.Fact{
+				fact("1", ledger.FactComment, "github:bob", t0, repo("github", "bob/side-project")),
+				fact("2", ledger.FactComment, "github:bob", t0, repo("github", "bob/side-project")),
+				fact("3", ledger.FactComment, "github:bob", t0, repo("github", "bob/side-project")),
+				fact("4", ledger.FactPRMerged, "github:dependabot[bot]", t0, repo("github", "bob/side-project"), bot),
+				fact("5", ledger.FactComment, "github:bob", t0.Add(time.Hour)),
+				fact("6", ledger.FactComment, "github:bob", t0.Add(time.Hour)),
+			},
+			want: []string{
+				"2025-10 bob@agile 1", "2025-10 coop agile 1",
+				"2025-10 outside github:bob/side-project 4 facts would earn 1.5",
+			},
+		},
+		{
+			name: "a maintainer's /credit counts wherever it was typed",
+			facts: []ledger.Fact{
+				fact("1", ledger.FactManual, "github:bob", t0, points(2000), repo("github", "cotech/governance")),
+			},
+			want: []string{"2025-10 bob@agile 2", "2025-10 coop agile 2"},
 		},
 		{
 			name: "no facts, no periods",
@@ -680,12 +720,17 @@ func TestPayout(t *testing.T) {
 	}
 }
 
-// TestPayoutOfScore pays out a scored period, co-ops in its order.
+// TestPayoutOfScore pays out a scored period, co-ops in its order; work
+// in a repo no co-op lists is never paid.
 func TestPayoutOfScore(t *testing.T) {
 	r := Score([]ledger.Fact{
 		fact("1", ledger.FactPRMerged, "github:alice", t0, coAuthors(ledger.Person{Email: "carol@hypha.example"})),
 		fact("2", ledger.FactIssueOpened, "github:bob", t0),
+		fact("3", ledger.FactPRMerged, "github:bob", t0, repo("github", "bob/side-project")),
 	}, parseSet(t))
+	if len(r.Periods[0].Outside) != 1 {
+		t.Fatalf("outside = %+v, want bob/side-project", r.Periods[0].Outside)
+	}
 	shares, err := Payout(r.Periods[0], 100000)
 	want := []Share{
 		{Coop: "agile", Credits: 7000, Share: "0.5833", Amount: 58333},
