@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,6 +50,11 @@ func scoreDB(t *testing.T) (dir, cfg string) {
 		fact.ID = ledger.FactID(f.kind, "github", "outlandish/website", fmt.Sprint(i))
 		entries = append(entries, store.NewEntry{Kind: ledger.KindFact, Key: fact.ID, Body: fact})
 	}
+	// A merge in a repo no co-op lists: shown, never credited.
+	outside := ledger.Fact{Kind: ledger.FactPRMerged, Forge: "github", Repo: "bilal-k/dotfiles", Number: 9, Who: ledger.Person{Identity: "github:bilal-k"},
+		At: at.Add(6 * time.Hour), Delivery: "github/d9"}
+	outside.ID = ledger.FactID(outside.Kind, "github", outside.Repo, "9")
+	entries = append(entries, store.NewEntry{Kind: ledger.KindFact, Key: outside.ID, Body: outside})
 	if _, err := st.AppendEntries(ctx, time.Now(), entries); err != nil {
 		t.Fatal(err)
 	}
@@ -58,10 +64,15 @@ func scoreDB(t *testing.T) (dir, cfg string) {
 func TestScoreAndPayout(t *testing.T) {
 	dir, cfg := scoreDB(t)
 	out, errOut, code := accord(t, dir, nil, "score", "--config", cfg)
-	if code != 0 || !strings.Contains(out, "policy sha256:") || !strings.Contains(out, "5 facts") {
+	if code != 0 || !strings.Contains(out, "policy sha256:") || !strings.Contains(out, "6 facts") {
 		t.Fatalf("score: %d %s %s", code, out, errOut)
 	}
-	for _, want := range []string{"2026-11  agile-collective", "2026-11  outlandish", "2026-11  hypha", "github:stranger (unaffiliated, not paid)"} {
+	if !regexp.MustCompile(`\n2026-11 +outlandish +10\n`).MatchString(out) { // bilal's merge outside the federation is not credited
+		t.Errorf("outlandish's credits:\n%s", out)
+	}
+	for _, want := range []string{"2026-11  agile-collective", "2026-11  hypha", "github:stranger (unaffiliated, not paid)",
+		"\nOutside the federation: repositories no co-op lists in coops.yml. Their facts are recorded, not credited, never paid.\n",
+		"2026-11  github:bilal-k/dotfiles  1      10\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("score lacks %q:\n%s", want, out)
 		}
@@ -71,8 +82,18 @@ func TestScoreAndPayout(t *testing.T) {
 	if code != 0 || err != nil || len(rows) < 4 || strings.Join(rows[0], ",") != "period,member,credits" {
 		t.Fatalf("csv: %d %v\n%s", code, err, out)
 	}
-	if out, _, code := accord(t, dir, nil, "score", "--config", cfg, "--format", "json"); code != 0 || !strings.Contains(out, `"Policy": "sha256:`) {
-		t.Errorf("json: %d %.300s", code, out)
+	if last := strings.Join(rows[len(rows)-1], ","); last != "2026-11,github:bilal-k/dotfiles (outside the federation: 1 facts would earn 10; not credited),0" {
+		t.Errorf("csv: the outside repo is %q\n%s", last, out)
+	}
+	if out, _, code := accord(t, dir, nil, "score", "--config", cfg, "--format", "json"); code != 0 || !strings.Contains(out, `"Policy": "sha256:`) ||
+		!strings.Contains(out, `"Outside": [
+        {
+          "Repo": "github:bilal-k/dotfiles",
+          "Facts": 1,
+          "WouldEarn": 10000
+        }
+      ]`) {
+		t.Errorf("json: %d %s", code, out)
 	}
 	// Payout: the parts sum to the amount, to the cent, for awkward amounts.
 	for _, amount := range []string{"0.01", "100", "1000.00", "33.33"} {
@@ -90,6 +111,9 @@ func TestScoreAndPayout(t *testing.T) {
 		want, _ := parseMoney(amount)
 		if sum != want {
 			t.Errorf("payout %s: parts sum to %d cents", amount, sum)
+		}
+		if !strings.Contains(out, "\noutlandish,10,") { // bilal's merge outside the federation is not paid
+			t.Errorf("payout %s: outlandish's credits:\n%s", amount, out)
 		}
 	}
 	for _, c := range []struct {
