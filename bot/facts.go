@@ -3,8 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"net/mail"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -157,10 +155,9 @@ func commitFacts(base ledger.Fact, ev *forges.Event) []ledger.Fact {
 	return out
 }
 
-var trailer = regexp.MustCompile(`(?im)^co-authored-by:\s*(.+?)\s*$`)
-
-// coAuthors reads the Co-authored-by trailers of commits: each person once
-// (by email), never the author.
+// coAuthors reads the Co-authored-by trailers of commits (coAuthorTrailers):
+// each person once, by lower-cased email, under the name of their first
+// trailer; never the author.
 func coAuthors(commits []forges.Commit, author ledger.Person) []ledger.Person {
 	seen := map[string]bool{}
 	if author.Email != "" {
@@ -175,13 +172,12 @@ func coAuthors(commits []forges.Commit, author ledger.Person) []ledger.Person {
 	}
 	var out []ledger.Person
 	for _, c := range commits {
-		for _, m := range trailer.FindAllStringSubmatch(c.Message, -1) {
-			addr, err := mail.ParseAddress(m[1])
-			if err != nil || seen[strings.ToLower(addr.Address)] {
+		for _, t := range coAuthorTrailers(c.Message) {
+			if seen[t.Email] {
 				continue
 			}
-			seen[strings.ToLower(addr.Address)] = true
-			out = append(out, ledger.Person{Email: strings.ToLower(addr.Address), Name: addr.Name})
+			seen[t.Email] = true
+			out = append(out, ledger.Person{Email: t.Email, Name: t.Name})
 		}
 	}
 	slices.SortFunc(out, func(a, b ledger.Person) int { return strings.Compare(a.Email, b.Email) })
