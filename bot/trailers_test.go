@@ -98,7 +98,7 @@ func FuzzCoAuthorTrailers(f *testing.F) {
 		}
 		commits := []forges.Commit{{Message: message}, {Message: message, AuthorLogin: "ME", AuthorEmail: "me@x.coop"}}
 		seen := map[string]bool{}
-		for _, p := range coAuthors(commits, author) {
+		for _, p := range coAuthors("github", commits, author) {
 			if seen[p.Email] || strings.EqualFold(p.Email, author.Email) || p.Email == "me@x.coop" {
 				t.Fatalf("%q: co-author %q twice, or the author", message, p.Email)
 			}
