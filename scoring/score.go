@@ -107,9 +107,11 @@ type IdentityCredit struct {
 //     ties by key).
 //   - Each person is a member (by identity, else email) and is credited to
 //     the co-op of the membership that covers the fact's time; others are
-//     unaffiliated. Bots (exclude.bots) and exclude.identities are
-//     excluded: listed, never credited; an excluded co-author's part is
-//     dropped, not shared out, so adding a bot never raises anyone's credit.
+//     unaffiliated. Bots (exclude.bots: the fact flags them, co-authors
+//     included) and exclude.identities are excluded: listed, never
+//     credited. An excluded co-author is left out before the split, so a
+//     bot added as a co-author takes no share from the people who did the
+//     work; an excluded author's part is credited to no one.
 //   - A cap limits what one person earns from a fact kind in a period,
 //     across co-ops: facts are credited in time order until the cap is
 //     reached, the fact that crosses it earns the rest, and later facts of
@@ -287,10 +289,14 @@ func (s *scorer) add(f *ledger.Fact) {
 		s.flush()
 		s.cur = newTally(PeriodOf(s.set.Scoring.Period, at))
 	}
-	total, parties := s.rates.credit(f), s.people.parties(f)
+	total := s.rates.credit(f)
+	parties, dropped := s.people.parties(f)
 	if !s.inFederation(f) {
 		s.cur.outside(f, total, parties)
 		return
+	}
+	for _, p := range dropped {
+		s.cur.credit(p, f.Kind, at, 0, s.set.Scoring) // listed under Excluded
 	}
 	if len(parties) == 1 { // the common case, without split's allocation
 		s.cur.credit(parties[0], f.Kind, at, total, s.set.Scoring)

@@ -336,7 +336,7 @@ func TestScoreRules(t *testing.T) {
 			},
 		},
 		{
-			name: "co-authors: the author again and repeats count once; a bot's part is dropped",
+			name: "co-authors: the author again and repeats count once; a bot is dropped before the split",
 			facts: []ledger.Fact{
 				fact("1", ledger.FactPRMerged, "github:alice", t0, coAuthors(
 					ledger.Person{Email: "alice@outlandish.example"},
@@ -345,11 +345,49 @@ func TestScoreRules(t *testing.T) {
 					ledger.Person{Email: "bot@users.noreply.github.com", Bot: true},
 					ledger.Person{Name: "no address"})),
 			},
-			// Keys email:bot… < email:stranger… < member:alice: the bot's part is 3.334.
 			want: []string{
-				"2025-10 alice@agile 3.333", "2025-10 coop agile 3.333",
-				"2025-10 unaffiliated stranger@example.org 3.333 (no member claims this identity or email)",
+				"2025-10 alice@agile 5", "2025-10 coop agile 5",
+				"2025-10 unaffiliated stranger@example.org 5 (no member claims this identity or email)",
 				"2025-10 excluded bot@users.noreply.github.com 0 (bot (exclude.bots))",
+			},
+		},
+		{
+			name: "co-authors: Copilot and exclude.identities take no share; the author keeps it all",
+			facts: []ledger.Fact{
+				fact("1", ledger.FactPRMerged, "github:bob", t0, coAuthors(
+					ledger.Person{Name: "Copilot", Email: "175728472+copilot@users.noreply.github.com", Bot: true},
+					ledger.Person{Name: "CI", Email: "ci@example.org", Identity: "github:CI-User"})),
+				fact("2", ledger.FactPRMerged, "github:bob", t0, coAuthors(
+					ledger.Person{Name: "Smith, John", Email: "carol@hypha.example"},
+					ledger.Person{Name: "dependabot[bot]", Email: "49699333+dependabot[bot]@users.noreply.github.com", Bot: true})),
+			},
+			want: []string{
+				"2025-10 bob@agile 15", "2025-10 carol@hypha 5", "2025-10 coop agile 15", "2025-10 coop hypha 5",
+				"2025-10 excluded 175728472+copilot@users.noreply.github.com 0 (bot (exclude.bots))",
+				"2025-10 excluded 49699333+dependabot[bot]@users.noreply.github.com 0 (bot (exclude.bots))",
+				"2025-10 excluded github:CI-User 0 (listed under exclude.identities)",
+			},
+		},
+		{
+			name:    "co-authors: with exclude.bots off a bot co-author shares like anyone else",
+			scoring: []string{"bots: true", "bots: false"},
+			facts: []ledger.Fact{
+				fact("1", ledger.FactPRMerged, "github:bob", t0, coAuthors(
+					ledger.Person{Name: "Copilot", Email: "175728472+copilot@users.noreply.github.com", Bot: true})),
+			},
+			want: []string{
+				"2025-10 bob@agile 5", "2025-10 coop agile 5",
+				"2025-10 unaffiliated 175728472+copilot@users.noreply.github.com 5 (no member claims this identity or email)",
+			},
+		},
+		{
+			name: "co-authors: a bot author's part goes to no one; the human co-author keeps theirs",
+			facts: []ledger.Fact{
+				fact("1", ledger.FactPRMerged, "github:dependabot[bot]", t0, bot, coAuthors(ledger.Person{Email: "bob@agile.example"})),
+			},
+			want: []string{
+				"2025-10 bob@agile 5", "2025-10 coop agile 5",
+				"2025-10 excluded github:dependabot[bot] 0 (bot (exclude.bots))",
 			},
 		},
 		{
