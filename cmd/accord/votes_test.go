@@ -34,11 +34,12 @@ type forgeState struct {
 	statuses map[string][]string
 	nextID   int
 	files    map[int64][]string // a pull request's changed files
+	commits  map[int64][]any    // a pull request's commits, in the forge's JSON
 }
 
 func newForgeState(t *testing.T, github bool) (*forgeState, *httptest.Server) {
 	f := &forgeState{t: t, github: github, labels: map[string]int{}, issue: map[int64][]string{}, statuses: map[string][]string{},
-		nextID: 900, files: map[int64][]string{}}
+		nextID: 900, files: map[int64][]string{}, commits: map[int64][]any{}}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -54,6 +55,7 @@ var (
 	reIssueLab   = regexp.MustCompile(`^/repos/[^/]+/[^/]+/issues/(\d+)/labels/(.+)$`)
 	reStatus     = regexp.MustCompile(`^/repos/[^/]+/[^/]+/statuses/(\w+)$`)
 	rePullFiles  = regexp.MustCompile(`^/repos/[^/]+/[^/]+/pulls/(\d+)/files$`)
+	rePullCommts = regexp.MustCompile(`^/repos/[^/]+/[^/]+/pulls/(\d+)/commits$`)
 )
 
 func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -106,6 +108,14 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		w.Header().Set("X-Total-Count", strconv.Itoa(len(f.files[n])))
+		reply(200, out)
+	case m == "GET" && rePullCommts.MatchString(path): // one page holds them all
+		n, _ := strconv.ParseInt(rePullCommts.FindStringSubmatch(path)[1], 10, 64)
+		out := []any{}
+		if r.URL.Query().Get("page") <= "1" {
+			out = append(out, f.commits[n]...)
+		}
+		w.Header().Set("X-Total-Count", strconv.Itoa(len(f.commits[n])))
 		reply(200, out)
 	case m == "POST" && reComments.MatchString(path):
 		n, _ := strconv.ParseInt(reComments.FindStringSubmatch(path)[1], 10, 64)
