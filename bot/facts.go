@@ -3,8 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"net/mail"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -76,7 +74,7 @@ func mergedFact(f ledger.Fact, ev *forges.Event, commits []forges.Commit) ledger
 		shas = append(shas, c.SHA)
 	}
 	f.Commits = sortedUnique(shas)
-	f.CoAuthors = coAuthors(commits, f.Who)
+	f.CoAuthors = coAuthors(ev.Forge, commits, f.Who)
 	return f
 }
 
@@ -160,35 +158,73 @@ func commitFacts(base ledger.Fact, ev *forges.Event) []ledger.Fact {
 	return out
 }
 
-var trailer = regexp.MustCompile(`(?im)^co-authored-by:\s*(.+?)\s*$`)
-
-// coAuthors reads the Co-authored-by trailers of commits: each person once
-// (by email), never the author.
-func coAuthors(commits []forges.Commit, author ledger.Person) []ledger.Person {
+// coAuthors reads the Co-authored-by trailers of commits (coAuthorTrailers):
+// each person once, by lower-cased email, under the name of their first
+// trailer; never the author. They are recorded as they are, bots too
+// (scoring drops those under exclude.bots before it splits the credit):
+//
+//   - A co-author is flagged Bot when the trailer is recognisably a bot's
+//     (botCoAuthor), or when the forge matched the address, as a commit
+//     author of the pull request, to a "[bot]" account.
+//   - A co-author whose address the forge matched to an account, as the
+//     author of one of the pull request's commits, gets that identity
+//     (forge:login), so that coops.yml identities and exclude.identities
+//     apply to them as to anyone; the author's own account is never a
+//     co-author.
+func coAuthors(forge string, commits []forges.Commit, author ledger.Person) []ledger.Person {
 	seen := map[string]bool{}
 	if author.Email != "" {
 		seen[strings.ToLower(author.Email)] = true
 	}
 	// The author's own commits tell the author's email where the forge did not.
 	_, login, _ := strings.Cut(author.Identity, ":")
+	accounts := map[string]string{} // email → the login the forge matched it to
 	for _, c := range commits {
-		if login != "" && strings.EqualFold(c.AuthorLogin, login) && c.AuthorEmail != "" {
-			seen[strings.ToLower(c.AuthorEmail)] = true
+		email := strings.ToLower(c.AuthorEmail)
+		if login != "" && strings.EqualFold(c.AuthorLogin, login) && email != "" {
+			seen[email] = true
+		}
+		if c.AuthorLogin != "" && email != "" && accounts[email] == "" {
+			accounts[email] = c.AuthorLogin
 		}
 	}
 	var out []ledger.Person
 	for _, c := range commits {
-		for _, m := range trailer.FindAllStringSubmatch(c.Message, -1) {
-			addr, err := mail.ParseAddress(m[1])
-			if err != nil || seen[strings.ToLower(addr.Address)] {
+		for _, t := range coAuthorTrailers(c.Message) {
+			if seen[t.Email] {
 				continue
 			}
-			seen[strings.ToLower(addr.Address)] = true
-			out = append(out, ledger.Person{Email: strings.ToLower(addr.Address), Name: addr.Name})
+			seen[t.Email] = true
+			p := ledger.Person{Email: t.Email, Name: t.Name, Bot: botCoAuthor(t)}
+			if l := accounts[t.Email]; l != "" {
+				p.Identity, p.Bot = forge+":"+l, p.Bot || forges.IsBotLogin(l)
+			}
+			out = append(out, p)
 		}
 	}
 	slices.SortFunc(out, func(a, b ledger.Person) int { return strings.Compare(a.Email, b.Email) })
 	return out
+}
+
+// botCoAuthor reports whether a Co-authored-by trailer names a bot by its
+// address or name alone: a GitHub App's noreply address
+// (49699333+dependabot[bot]@users.noreply.github.com, and GitHub Enterprise's
+// users.noreply.HOST), GitHub Copilot's (175728472+Copilot@users.noreply.github.com,
+// the account GitHub adds as a co-author), or a name that is an App's login
+// ("renovate[bot]").
+func botCoAuthor(t coAuthor) bool {
+	if strings.HasSuffix(strings.ToLower(t.Name), "[bot]") {
+		return true
+	}
+	at := strings.LastIndexByte(t.Email, '@')
+	local, domain := t.Email[:max(at, 0)], t.Email[at+1:]
+	if !strings.HasPrefix(domain, "users.noreply.") {
+		return false
+	}
+	if _, l, ok := strings.Cut(local, "+"); ok { // ID+login; older addresses are the login alone
+		local = l
+	}
+	return strings.HasSuffix(local, "[bot]") || local == "copilot"
 }
 
 func sortedUnique(xs []string) []string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,5 +169,69 @@ func TestMergedFactWithCommits(t *testing.T) {
 	redelivered.DeliveryID = "another"
 	if FactsOf(&redelivered, nil)[0].ID != f.ID {
 		t.Error("a redelivery has another ID")
+	}
+}
+
+// TestMergedFactCoAuthors: co-authors are recorded as they are, with the
+// ones recognisable as bots flagged (scoring drops them); a name with a
+// comma is read; the forge's accounts of commit authors give co-authors
+// their identity; the author is never a co-author.
+func TestMergedFactCoAuthors(t *testing.T) {
+	_, events := goldenEvents(t)
+	ev := events["gitea/015-pull_request.closed.json"] // merged by gitea:bob
+	commits := []forges.Commit{
+		{SHA: "a1", AuthorLogin: "bob", AuthorEmail: "bob@work.coop", Message: "Add hello\n\n" +
+			"Co-authored-by: Smith, John <John@Example.coop>\n" +
+			"Co-authored-by: Copilot <175728472+Copilot@users.noreply.github.com>\n" +
+			"Co-authored-by: dependabot[bot] <49699333+dependabot[bot]@users.noreply.github.com>\n" +
+			"Co-authored-by: renovate[bot] <bot@renovate.example>\n" +
+			"Co-authored-by: Bob at work <BOB@work.coop>\n" +
+			"Co-authored-by: Carol <carol@e2e.local>\n" +
+			"Co-authored-by: CI <ci@e2e.local>\n"},
+		{SHA: "a2", AuthorLogin: "carol", AuthorEmail: "Carol@e2e.local", Message: "Carol's part"},
+		{SHA: "a3", AuthorLogin: "deploy[bot]", AuthorEmail: "ci@e2e.local", Message: "Generated"},
+	}
+	f := FactsOf(ev, commits)[0]
+	var got []string
+	for _, p := range f.CoAuthors {
+		got = append(got, fmt.Sprintf("%s|%s|%s|%v", p.Name, p.Email, p.Identity, p.Bot))
+	}
+	want := []string{
+		"Copilot|175728472+copilot@users.noreply.github.com||true",
+		"dependabot[bot]|49699333+dependabot[bot]@users.noreply.github.com||true",
+		"renovate[bot]|bot@renovate.example||true",
+		"Carol|carol@e2e.local|gitea:carol|false",
+		"CI|ci@e2e.local|gitea:deploy[bot]|true",
+		"Smith, John|john@example.coop||false",
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("co-authors\n got %q\nwant %q", got, want)
+	}
+	// The fact's ID is the pull request's, whatever its co-authors.
+	if f.ID != FactsOf(ev, nil)[0].ID || f.ID != ledger.FactID(ledger.FactPRMerged, "gitea", f.Repo, fmt.Sprint(f.Number)) {
+		t.Errorf("ID %s depends on the commits", f.ID)
+	}
+}
+
+func TestBotCoAuthor(t *testing.T) {
+	for _, tt := range []struct {
+		name, email string
+		bot         bool
+	}{
+		{"Copilot", "175728472+copilot@users.noreply.github.com", true},
+		{"copilot-swe-agent[bot]", "198982749+copilot@users.noreply.github.com", true},
+		{"Someone", "copilot@users.noreply.github.com", true},
+		{"github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com", true},
+		{"X", "1+app[bot]@users.noreply.ghe.example.coop", true},
+		{"Renovate[Bot]", "r@example.coop", true},
+		{"Alice", "12345+alice@users.noreply.github.com", false},
+		{"Copilot fan", "copilot@example.coop", false},
+		{"Bot Builder", "bot@example.coop", false},
+	} {
+		if got := botCoAuthor(coAuthor{Name: tt.name, Email: tt.email}); got != tt.bot {
+			t.Errorf("botCoAuthor(%q <%s>) = %v, want %v", tt.name, tt.email, got, tt.bot)
+		}
 	}
 }

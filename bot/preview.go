@@ -40,7 +40,22 @@ func PolicyPreview(facts []ledger.Fact, old, new *policies.Set, now time.Time) s
 		b.WriteString("| (no co-op has credits yet) | | | | | | |\n")
 	}
 	fmt.Fprintf(&b, "\nOver %d facts in the ledger; credits of members without a membership at the time are not paid and not shown.\n", len(facts))
+	if before, after := outsideFacts(oldRes), outsideFacts(newRes); before != 0 || after != 0 {
+		fmt.Fprintf(&b, "Facts from repositories that no co-op lists in coops.yml earn no credit: %d before, %d after.\n", before, after)
+	}
 	return b.String()
+}
+
+// outsideFacts counts the facts of repositories outside the federation,
+// over all periods.
+func outsideFacts(r scoring.Result) int {
+	n := 0
+	for _, p := range r.Periods {
+		for _, o := range p.Outside {
+			n += o.Facts
+		}
+	}
+	return n
 }
 
 // coopCredits sums each co-op's credits over one period, or all.

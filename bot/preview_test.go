@@ -49,3 +49,39 @@ func TestPolicyPreview(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyPreviewRepos: listing a repository under a co-op brings its
+// facts into the federation, and the preview says so.
+func TestPolicyPreviewRepos(t *testing.T) {
+	files := map[string][]byte{}
+	for _, n := range policies.FileNames() {
+		files[n], _ = os.ReadFile(filepath.Join("../policies/examples", n))
+	}
+	old, errs := policies.Parse(files, nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	files[policies.CoopsFile] = []byte(strings.Replace(string(files[policies.CoopsFile]), "      - github:outlandish/wp-starter\n",
+		"      - github:outlandish/wp-starter\n      - github:outlandish/new-site\n", 1))
+	newSet, errs := policies.Parse(files, nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	facts := []ledger.Fact{
+		{ID: "1", Kind: ledger.FactPRMerged, Forge: "github", Repo: "outlandish/new-site", Who: ledger.Person{Identity: "github:bilal-k"}, At: time.Date(2026, 10, 4, 0, 0, 0, 0, time.UTC)},
+		{ID: "2", Kind: ledger.FactPRMerged, Forge: "github", Repo: "outlandish/website", Who: ledger.Person{Identity: "github:bilal-k"}, At: time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC)},
+	}
+	got := PolicyPreview(facts, old, newSet, now)
+	for _, want := range []string{
+		"| outlandish | 10 | 20 | +10 | 10 | 20 | +10 |",
+		"Facts from repositories that no co-op lists in coops.yml earn no credit: 1 before, 0 after.",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("preview lacks %q:\n%s", want, got)
+		}
+	}
+	if got := PolicyPreview(facts[1:], old, newSet, now); strings.Contains(got, "no co-op lists") {
+		t.Errorf("a preview without outside facts mentions them:\n%s", got)
+	}
+}

@@ -139,7 +139,15 @@ func TestReplayCreditsOnce(t *testing.T) {
 	if !reflect.DeepEqual(ids(once), ids(twice)) || !reflect.DeepEqual(ids(once), ids(backwards)) {
 		t.Errorf("facts differ: once %d, twice %d, reversed %d", len(once), len(twice), len(backwards))
 	}
-	set, errs := policies.LoadDir("../policies/examples", nil)
+	// The example federation, with a co-op that lists the fixtures' repos:
+	// otherwise none of their facts would count.
+	files := map[string][]byte{}
+	for _, n := range policies.FileNames() {
+		files[n], _ = os.ReadFile(filepath.Join("../policies/examples", n))
+	}
+	files[policies.CoopsFile] = []byte(strings.Replace(string(files[policies.CoopsFile]), "\ncoops:\n",
+		"\ncoops:\n  - id: fixtures\n    repos: [github:Codertocat/Hello-World, gitea:federation/commons]\n", 1))
+	set, errs := policies.Parse(files, nil)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -149,5 +157,10 @@ func TestReplayCreditsOnce(t *testing.T) {
 	}
 	if len(a.Periods) == 0 {
 		t.Error("no period scored")
+	}
+	for _, p := range a.Periods {
+		if len(p.Outside) != 0 {
+			t.Errorf("%s: facts outside the federation: %+v", p.Period.Name, p.Outside)
+		}
 	}
 }

@@ -33,7 +33,7 @@ type Person struct {
 	Identity string `json:"identity,omitempty"` // "github:alice"
 	Email    string `json:"email,omitempty"`
 	Name     string `json:"name,omitempty"`
-	Bot      bool   `json:"bot,omitempty"` // the forge says so, or the login ends in [bot]
+	Bot      bool   `json:"bot,omitempty"` // the forge says so, the login ends in [bot], or (a co-author) the address is a bot's
 }
 
 // Fact is one contribution, policy-free: who, what, where, when, and from

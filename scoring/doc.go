@@ -11,6 +11,11 @@
 // integers, never floats. Splits (co-authors) and payouts use the
 // largest-remainder method, so parts always add up to the whole.
 //
+// Only work in the federation's repositories (those a co-op lists in
+// coops.yml) earns credit; facts from other repositories are shown per
+// repository, never credited. A maintainer's manual credit counts wherever
+// it was typed.
+//
 // Score credits facts; Payout splits a budget between co-ops by a period's
 // credits; PeriodOf and ParsePeriod name the weeks, months and quarters
 // credits are counted in.

@@ -104,13 +104,17 @@ func (r *resolver) resolve(p ledger.Person) *party {
 // and for a merged PR under co_authors: split each distinct co-author too.
 // A co-author who is the author again (same member, identity or email) or
 // is listed twice counts once; one with neither identity nor email is
-// skipped, as there is no one to credit.
-func (r *resolver) parties(f *ledger.Fact) []*party {
+// skipped, as there is no one to credit. An excluded co-author (a bot under
+// exclude.bots, or listed under exclude.identities) is left out of the
+// split and returned in dropped instead, so that a bot co-author takes no
+// share of the author's credit; an excluded author keeps its place, and its
+// part is credited to no one.
+func (r *resolver) parties(f *ledger.Fact) (shares, dropped []*party) {
 	author := r.resolve(f.Who)
 	if f.Kind != ledger.FactPRMerged || r.set.Scoring.CoAuthors != policies.CoAuthorsSplit || len(f.CoAuthors) == 0 {
-		return author.alone
+		return author.alone, nil
 	}
-	out := []*party{author}
+	shares = []*party{author}
 	seen := map[string]bool{}
 	for _, a := range author.aliases {
 		seen[a] = true
@@ -123,8 +127,12 @@ func (r *resolver) parties(f *ledger.Fact) []*party {
 		for _, a := range pt.aliases {
 			seen[a] = true
 		}
-		out = append(out, pt)
+		if pt.excluded != "" {
+			dropped = append(dropped, pt)
+			continue
+		}
+		shares = append(shares, pt)
 	}
-	slices.SortFunc(out, func(a, b *party) int { return strings.Compare(a.key, b.key) })
-	return out
+	slices.SortFunc(shares, func(a, b *party) int { return strings.Compare(a.key, b.key) })
+	return shares, dropped
 }

@@ -39,6 +39,10 @@ type PeriodResult struct {
 	// Excluded lists the bots and exclude.identities that had facts, with 0
 	// credit and the reason. Sorted by Who, then Reason.
 	Excluded []IdentityCredit
+	// Outside lists, per repository that no co-op lists in coops.yml, the
+	// facts recorded there: shown, never credited, never paid. Sorted by
+	// WouldEarn, then Repo.
+	Outside []RepoCredit
 }
 
 // MemberCredit is what one member earned for one co-op in a period.
@@ -53,6 +57,14 @@ type MemberCredit struct {
 type CoopCredit struct {
 	Coop    string
 	Credits int64 // milli-credits
+}
+
+// RepoCredit is what the facts of one repository outside the federation
+// would have earned, had a co-op listed the repository.
+type RepoCredit struct {
+	Repo      string // forge:owner/repo, as the first of its facts names it
+	Facts     int    // how many facts of the period come from it
+	WouldEarn int64  // milli-credits, before caps; never credited
 }
 
 // IdentityCredit is credit shown for someone who is not paid: Who is the
@@ -70,6 +82,16 @@ type IdentityCredit struct {
 //   - Facts are taken in time order (then by ID), and facts with the same
 //     non-empty ID count once: the earliest is kept, since a redelivery or
 //     a replay of a contribution must never credit it twice.
+//   - Only work in the federation's repositories earns credit: a fact from
+//     a repository that no co-op lists (coops.yml repos, forge:owner/repo,
+//     compared case-insensitively) is listed under Outside, with what it
+//     would have earned (by the rules below, the parts of excluded people
+//     left out, before caps), and earns nothing: no member, co-op or
+//     unaffiliated credit, and no room under a cap. Manual facts are the
+//     exception: a maintainer's /credit counts wherever the comment was
+//     typed, since the maintainer gave it deliberately and the repository
+//     it was typed in (often the governance repo, or an issue tracker) says
+//     nothing about where the work was done.
 //   - A fact earns weight × the multiplier of every label of the fact that
 //     has one (all of them multiply: a PR labelled bug and security earns
 //     1.5 × 2; labels compare case-insensitively, as forges do) × the
@@ -85,9 +107,11 @@ type IdentityCredit struct {
 //     ties by key).
 //   - Each person is a member (by identity, else email) and is credited to
 //     the co-op of the membership that covers the fact's time; others are
-//     unaffiliated. Bots (exclude.bots) and exclude.identities are
-//     excluded: listed, never credited; an excluded co-author's part is
-//     dropped, not shared out, so adding a bot never raises anyone's credit.
+//     unaffiliated. Bots (exclude.bots: the fact flags them, co-authors
+//     included) and exclude.identities are excluded: listed, never
+//     credited. An excluded co-author is left out before the split, so a
+//     bot added as a co-author takes no share from the people who did the
+//     work; an excluded author's part is credited to no one.
 //   - A cap limits what one person earns from a fact kind in a period,
 //     across co-ops: facts are credited in time order until the cap is
 //     reached, the fact that crosses it earns the rest, and later facts of
@@ -104,7 +128,7 @@ func Score(facts []ledger.Fact, set *policies.Set) Result {
 	if len(facts) > math.MaxInt32 { // facts are indexed by int32, to halve the sort keys
 		panic("scoring: more than 2^31 facts")
 	}
-	s := &scorer{set: set, rates: newRates(set.Scoring), people: newResolver(set)}
+	s := &scorer{set: set, rates: newRates(set.Scoring), people: newResolver(set), listed: map[[2]string]bool{}}
 	covered := mergedCommits(facts)
 	for _, i := range canonical(facts) {
 		if f := &facts[i]; f.Kind != ledger.FactCommit || !covered[commitKey(f.Forge, f.Repo, f.SHA)] {
@@ -254,6 +278,7 @@ type scorer struct {
 	set    *policies.Set
 	rates  *rates
 	people *resolver
+	listed map[[2]string]bool // forge, repo → a co-op lists it
 	cur    *tally
 	out    []PeriodResult
 }
@@ -264,7 +289,15 @@ func (s *scorer) add(f *ledger.Fact) {
 		s.flush()
 		s.cur = newTally(PeriodOf(s.set.Scoring.Period, at))
 	}
-	total, parties := s.rates.credit(f), s.people.parties(f)
+	total := s.rates.credit(f)
+	parties, dropped := s.people.parties(f)
+	if !s.inFederation(f) {
+		s.cur.outside(f, total, parties)
+		return
+	}
+	for _, p := range dropped {
+		s.cur.credit(p, f.Kind, at, 0, s.set.Scoring) // listed under Excluded
+	}
 	if len(parties) == 1 { // the common case, without split's allocation
 		s.cur.credit(parties[0], f.Kind, at, total, s.set.Scoring)
 		return
@@ -272,6 +305,21 @@ func (s *scorer) add(f *ledger.Fact) {
 	for i, part := range split(total, len(parties)) {
 		s.cur.credit(parties[i], f.Kind, at, part, s.set.Scoring)
 	}
+}
+
+// inFederation reports whether f can earn credit: it is a manual fact, or
+// a co-op lists its repository.
+func (s *scorer) inFederation(f *ledger.Fact) bool {
+	if f.Kind == ledger.FactManual {
+		return true // wherever the maintainer typed it: see Score
+	}
+	key := [2]string{f.Forge, f.Repo}
+	in, ok := s.listed[key]
+	if !ok {
+		in = s.set.Coops.CoopOfRepo(f.Forge+":"+f.Repo) != nil
+		s.listed[key] = in
+	}
+	return in
 }
 
 func (s *scorer) flush() {
@@ -287,6 +335,7 @@ type tally struct {
 	members      map[[2]string]*MemberCredit // member, co-op
 	unaffiliated map[[2]string]int64         // who, reason
 	excluded     map[[2]string]bool          // who, reason
+	outsideRepos map[string]*RepoCredit      // forge:owner/repo, lower-cased
 	used         map[[2]string]int64         // party key, kind → credit so far, for caps
 }
 
@@ -296,6 +345,7 @@ func newTally(p Period) *tally {
 		members:      map[[2]string]*MemberCredit{},
 		unaffiliated: map[[2]string]int64{},
 		excluded:     map[[2]string]bool{},
+		outsideRepos: map[string]*RepoCredit{},
 		used:         map[[2]string]int64{},
 	}
 }
@@ -326,6 +376,25 @@ func (t *tally) credit(p *party, kind string, at time.Time, c int64, s *policies
 	}
 	mc.Credits += c
 	mc.ByKind[kind] += c
+}
+
+// outside books f, from a repository outside the federation, under its
+// repository: counted, with the parts of total its parties would have
+// earned (those of excluded parties left out), and credited to no one.
+func (t *tally) outside(f *ledger.Fact, total int64, parties []*party) {
+	repo := f.Forge + ":" + f.Repo
+	key := strings.ToLower(repo)
+	rc := t.outsideRepos[key]
+	if rc == nil {
+		rc = &RepoCredit{Repo: repo}
+		t.outsideRepos[key] = rc
+	}
+	rc.Facts++
+	for i, part := range split(total, len(parties)) {
+		if parties[i].excluded == "" {
+			rc.WouldEarn += part
+		}
+	}
 }
 
 // capped returns how much of c the cap of kind still lets the party with
@@ -365,6 +434,10 @@ func (t *tally) result(c *policies.Coops) PeriodResult {
 	for k := range t.excluded {
 		pr.Excluded = append(pr.Excluded, IdentityCredit{Who: k[0], Reason: k[1]})
 	}
+	for _, rc := range t.outsideRepos {
+		pr.Outside = append(pr.Outside, *rc)
+	}
+	slices.SortFunc(pr.Outside, func(a, b RepoCredit) int { return byCredits(a.WouldEarn, b.WouldEarn, a.Repo, b.Repo) })
 	for _, l := range [][]IdentityCredit{pr.Unaffiliated, pr.Excluded} {
 		slices.SortFunc(l, func(a, b IdentityCredit) int {
 			return byCredits(a.Credits, b.Credits, a.Who, b.Who, a.Reason, b.Reason)

@@ -147,6 +147,9 @@ func render(r Result) []string {
 		for _, x := range p.Excluded {
 			out = append(out, fmt.Sprintf("%s excluded %s %s (%s)", n, x.Who, policies.Milli(x.Credits), x.Reason))
 		}
+		for _, o := range p.Outside {
+			out = append(out, fmt.Sprintf("%s outside %s %d facts would earn %s", n, o.Repo, o.Facts, policies.Milli(o.WouldEarn)))
+		}
 	}
 	return out
 }
@@ -184,7 +187,7 @@ func TestScoreRules(t *testing.T) {
 				fact("c2", ledger.FactCommit, "github:bob", t0.Add(2*time.Hour), func(f *ledger.Fact) { f.SHA = "mmm" }),
 				fact("c3", ledger.FactCommit, "github:bob", t0.Add(2*time.Hour), func(f *ledger.Fact) { f.SHA = "ccc" }),
 				// The same SHA in another repo is another commit.
-				fact("c4", ledger.FactCommit, "github:bob", t0, repo("github", "cotech/handbook"), func(f *ledger.Fact) { f.SHA = "aaa" }),
+				fact("c4", ledger.FactCommit, "github:bob", t0, repo("github", "agile/site"), func(f *ledger.Fact) { f.SHA = "aaa" }),
 			},
 			want: []string{"2025-10 bob@agile 12", "2025-10 coop agile 12"},
 		},
@@ -333,7 +336,7 @@ func TestScoreRules(t *testing.T) {
 			},
 		},
 		{
-			name: "co-authors: the author again and repeats count once; a bot's part is dropped",
+			name: "co-authors: the author again and repeats count once; a bot is dropped before the split",
 			facts: []ledger.Fact{
 				fact("1", ledger.FactPRMerged, "github:alice", t0, coAuthors(
 					ledger.Person{Email: "alice@outlandish.example"},
@@ -342,11 +345,49 @@ func TestScoreRules(t *testing.T) {
 					ledger.Person{Email: "bot@users.noreply.github.com", Bot: true},
 					ledger.Person{Name: "no address"})),
 			},
-			// Keys email:bot… < email:stranger… < member:alice: the bot's part is 3.334.
 			want: []string{
-				"2025-10 alice@agile 3.333", "2025-10 coop agile 3.333",
-				"2025-10 unaffiliated stranger@example.org 3.333 (no member claims this identity or email)",
+				"2025-10 alice@agile 5", "2025-10 coop agile 5",
+				"2025-10 unaffiliated stranger@example.org 5 (no member claims this identity or email)",
 				"2025-10 excluded bot@users.noreply.github.com 0 (bot (exclude.bots))",
+			},
+		},
+		{
+			name: "co-authors: Copilot and exclude.identities take no share; the author keeps it all",
+			facts: []ledger.Fact{
+				fact("1", ledger.FactPRMerged, "github:bob", t0, coAuthors(
+					ledger.Person{Name: "Copilot", Email: "175728472+copilot@users.noreply.github.com", Bot: true},
+					ledger.Person{Name: "CI", Email: "ci@example.org", Identity: "github:CI-User"})),
+				fact("2", ledger.FactPRMerged, "github:bob", t0, coAuthors(
+					ledger.Person{Name: "Smith, John", Email: "carol@hypha.example"},
+					ledger.Person{Name: "dependabot[bot]", Email: "49699333+dependabot[bot]@users.noreply.github.com", Bot: true})),
+			},
+			want: []string{
+				"2025-10 bob@agile 15", "2025-10 carol@hypha 5", "2025-10 coop agile 15", "2025-10 coop hypha 5",
+				"2025-10 excluded 175728472+copilot@users.noreply.github.com 0 (bot (exclude.bots))",
+				"2025-10 excluded 49699333+dependabot[bot]@users.noreply.github.com 0 (bot (exclude.bots))",
+				"2025-10 excluded github:CI-User 0 (listed under exclude.identities)",
+			},
+		},
+		{
+			name:    "co-authors: with exclude.bots off a bot co-author shares like anyone else",
+			scoring: []string{"bots: true", "bots: false"},
+			facts: []ledger.Fact{
+				fact("1", ledger.FactPRMerged, "github:bob", t0, coAuthors(
+					ledger.Person{Name: "Copilot", Email: "175728472+copilot@users.noreply.github.com", Bot: true})),
+			},
+			want: []string{
+				"2025-10 bob@agile 5", "2025-10 coop agile 5",
+				"2025-10 unaffiliated 175728472+copilot@users.noreply.github.com 5 (no member claims this identity or email)",
+			},
+		},
+		{
+			name: "co-authors: a bot author's part goes to no one; the human co-author keeps theirs",
+			facts: []ledger.Fact{
+				fact("1", ledger.FactPRMerged, "github:dependabot[bot]", t0, bot, coAuthors(ledger.Person{Email: "bob@agile.example"})),
+			},
+			want: []string{
+				"2025-10 bob@agile 5", "2025-10 coop agile 5",
+				"2025-10 excluded github:dependabot[bot] 0 (bot (exclude.bots))",
 			},
 		},
 		{
@@ -374,6 +415,43 @@ func TestScoreRules(t *testing.T) {
 				fact("pr-1", ledger.FactPRMerged, "github:bob", t0.AddDate(0, 1, 0), delivery("backfill/1")),
 			},
 			want: []string{"2025-10 bob@agile 10", "2025-10 coop agile 10"},
+		},
+		{
+			name: "a repo no co-op lists earns nothing: listed outside with what it would have earned",
+			facts: []ledger.Fact{
+				fact("1", ledger.FactPRMerged, "github:bob", t0, repo("github", "bob/side-project"), labels("bug")),
+				fact("2", ledger.FactIssueOpened, "github:zed", t0, repo("github", "Bob/Side-Project")),
+				fact("3", ledger.FactComment, "github:bob", t0, repo("gitea", "outlandish/website")), // the same name on another forge
+				// Listed repos compare case-insensitively.
+				fact("4", ledger.FactIssueOpened, "github:bob", t0, repo("github", "Agile/SITE")),
+			},
+			want: []string{
+				"2025-10 bob@agile 2", "2025-10 coop agile 2",
+				"2025-10 outside github:bob/side-project 2 facts would earn 17",
+				"2025-10 outside gitea:outlandish/website 1 facts would earn 0.5",
+			},
+		},
+		{
+			name: "outside facts take no room under a cap, and an excluded person's part would earn nothing",
+			facts: []ledger.Fact{
+				fact("1", ledger.FactComment, "github:bob", t0, repo("github", "bob/side-project")),
+				fact("2", ledger.FactComment, "github:bob", t0, repo("github", "bob/side-project")),
+				fact("3", ledger.FactComment, "github:bob", t0, repo("github", "bob/side-project")),
+				fact("4", ledger.FactPRMerged, "github:dependabot[bot]", t0, repo("github", "bob/side-project"), bot),
+				fact("5", ledger.FactComment, "github:bob", t0.Add(time.Hour)),
+				fact("6", ledger.FactComment, "github:bob", t0.Add(time.Hour)),
+			},
+			want: []string{
+				"2025-10 bob@agile 1", "2025-10 coop agile 1",
+				"2025-10 outside github:bob/side-project 4 facts would earn 1.5",
+			},
+		},
+		{
+			name: "a maintainer's /credit counts wherever it was typed",
+			facts: []ledger.Fact{
+				fact("1", ledger.FactManual, "github:bob", t0, points(2000), repo("github", "cotech/governance")),
+			},
+			want: []string{"2025-10 bob@agile 2", "2025-10 coop agile 2"},
 		},
 		{
 			name: "no facts, no periods",
@@ -680,12 +758,17 @@ func TestPayout(t *testing.T) {
 	}
 }
 
-// TestPayoutOfScore pays out a scored period, co-ops in its order.
+// TestPayoutOfScore pays out a scored period, co-ops in its order; work
+// in a repo no co-op lists is never paid.
 func TestPayoutOfScore(t *testing.T) {
 	r := Score([]ledger.Fact{
 		fact("1", ledger.FactPRMerged, "github:alice", t0, coAuthors(ledger.Person{Email: "carol@hypha.example"})),
 		fact("2", ledger.FactIssueOpened, "github:bob", t0),
+		fact("3", ledger.FactPRMerged, "github:bob", t0, repo("github", "bob/side-project")),
 	}, parseSet(t))
+	if len(r.Periods[0].Outside) != 1 {
+		t.Fatalf("outside = %+v, want bob/side-project", r.Periods[0].Outside)
+	}
 	shares, err := Payout(r.Periods[0], 100000)
 	want := []Share{
 		{Coop: "agile", Credits: 7000, Share: "0.5833", Amount: 58333},

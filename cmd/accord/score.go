@@ -122,10 +122,15 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rows := scoreRows(res, *by)
 	if *format == "csv" {
+		// Repos outside the federation follow, in the same three columns,
+		// with 0 credits: a sum of the column stays the federation's.
 		w := csv.NewWriter(stdout)
 		w.Write([]string{"period", *by, "credits"})
 		for _, r := range rows {
 			w.Write(r)
+		}
+		for _, o := range outsideRows(res) {
+			w.Write([]string{o[0], fmt.Sprintf("%s (outside the federation: %s facts would earn %s; not credited)", o[1], o[2], o[3]), "0"})
 		}
 		w.Flush()
 		return w.Error()
@@ -136,7 +141,19 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", r[0], r[1], r[2])
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if out := outsideRows(res); len(out) > 0 {
+		fmt.Fprintln(stdout, "\nOutside the federation: repositories no co-op lists in coops.yml. Their facts are recorded, not credited, never paid.")
+		tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PERIOD\tREPO\tFACTS\tWOULD EARN")
+		for _, o := range out {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", o[0], o[1], o[2], o[3])
+		}
+		return tw.Flush()
+	}
+	return nil
 }
 
 func onlyPeriod(ps []scoring.PeriodResult, p scoring.Period) []scoring.PeriodResult {
@@ -164,6 +181,18 @@ func scoreRows(res scoring.Result, by string) [][]string {
 		}
 		for _, u := range p.Unaffiliated {
 			rows = append(rows, []string{p.Period.Name, u.Who + " (unaffiliated, not paid)", milli(u.Credits)})
+		}
+	}
+	return rows
+}
+
+// outsideRows are, per period, the repositories outside the federation:
+// period, repo, facts, and what they would have earned.
+func outsideRows(res scoring.Result) [][]string {
+	var rows [][]string
+	for _, p := range res.Periods {
+		for _, o := range p.Outside {
+			rows = append(rows, []string{p.Period.Name, o.Repo, strconv.Itoa(o.Facts), milli(o.WouldEarn)})
 		}
 	}
 	return rows

@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/accord-coop/accord/ledger"
 	"github.com/accord-coop/accord/policies"
+	"github.com/accord-coop/accord/scoring"
 	"github.com/accord-coop/accord/store"
 )
 
@@ -49,6 +53,11 @@ func scoreDB(t *testing.T) (dir, cfg string) {
 		fact.ID = ledger.FactID(f.kind, "github", "outlandish/website", fmt.Sprint(i))
 		entries = append(entries, store.NewEntry{Kind: ledger.KindFact, Key: fact.ID, Body: fact})
 	}
+	// A merge in a repo no co-op lists: shown, never credited.
+	outside := ledger.Fact{Kind: ledger.FactPRMerged, Forge: "github", Repo: "bilal-k/dotfiles", Number: 9, Who: ledger.Person{Identity: "github:bilal-k"},
+		At: at.Add(6 * time.Hour), Delivery: "github/d9"}
+	outside.ID = ledger.FactID(outside.Kind, "github", outside.Repo, "9")
+	entries = append(entries, store.NewEntry{Kind: ledger.KindFact, Key: outside.ID, Body: outside})
 	if _, err := st.AppendEntries(ctx, time.Now(), entries); err != nil {
 		t.Fatal(err)
 	}
@@ -58,10 +67,15 @@ func scoreDB(t *testing.T) (dir, cfg string) {
 func TestScoreAndPayout(t *testing.T) {
 	dir, cfg := scoreDB(t)
 	out, errOut, code := accord(t, dir, nil, "score", "--config", cfg)
-	if code != 0 || !strings.Contains(out, "policy sha256:") || !strings.Contains(out, "5 facts") {
+	if code != 0 || !strings.Contains(out, "policy sha256:") || !strings.Contains(out, "6 facts") {
 		t.Fatalf("score: %d %s %s", code, out, errOut)
 	}
-	for _, want := range []string{"2026-11  agile-collective", "2026-11  outlandish", "2026-11  hypha", "github:stranger (unaffiliated, not paid)"} {
+	if !regexp.MustCompile(`\n2026-11 +outlandish +10\n`).MatchString(out) { // bilal's merge outside the federation is not credited
+		t.Errorf("outlandish's credits:\n%s", out)
+	}
+	for _, want := range []string{"2026-11  agile-collective", "2026-11  hypha", "github:stranger (unaffiliated, not paid)",
+		"\nOutside the federation: repositories no co-op lists in coops.yml. Their facts are recorded, not credited, never paid.\n",
+		"2026-11  github:bilal-k/dotfiles  1      10\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("score lacks %q:\n%s", want, out)
 		}
@@ -71,8 +85,18 @@ func TestScoreAndPayout(t *testing.T) {
 	if code != 0 || err != nil || len(rows) < 4 || strings.Join(rows[0], ",") != "period,member,credits" {
 		t.Fatalf("csv: %d %v\n%s", code, err, out)
 	}
-	if out, _, code := accord(t, dir, nil, "score", "--config", cfg, "--format", "json"); code != 0 || !strings.Contains(out, `"Policy": "sha256:`) {
-		t.Errorf("json: %d %.300s", code, out)
+	if last := strings.Join(rows[len(rows)-1], ","); last != "2026-11,github:bilal-k/dotfiles (outside the federation: 1 facts would earn 10; not credited),0" {
+		t.Errorf("csv: the outside repo is %q\n%s", last, out)
+	}
+	if out, _, code := accord(t, dir, nil, "score", "--config", cfg, "--format", "json"); code != 0 || !strings.Contains(out, `"Policy": "sha256:`) ||
+		!strings.Contains(out, `"Outside": [
+        {
+          "Repo": "github:bilal-k/dotfiles",
+          "Facts": 1,
+          "WouldEarn": 10000
+        }
+      ]`) {
+		t.Errorf("json: %d %s", code, out)
 	}
 	// Payout: the parts sum to the amount, to the cent, for awkward amounts.
 	for _, amount := range []string{"0.01", "100", "1000.00", "33.33"} {
@@ -91,6 +115,9 @@ func TestScoreAndPayout(t *testing.T) {
 		if sum != want {
 			t.Errorf("payout %s: parts sum to %d cents", amount, sum)
 		}
+		if !strings.Contains(out, "\noutlandish,10,") { // bilal's merge outside the federation is not paid
+			t.Errorf("payout %s: outlandish's credits:\n%s", amount, out)
+		}
 	}
 	for _, c := range []struct {
 		args []string
@@ -107,5 +134,88 @@ func TestScoreAndPayout(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut, c.want) {
 			t.Errorf("accord %s: %d %q, want %q", strings.Join(c.args, " "), code, errOut, c.want)
 		}
+	}
+}
+
+// TestScoreThroughIntake (issue 10) sends signed GitHub deliveries to a
+// running accord serve: a merged pull request whose commit, served by the
+// fake forge's pull commits route, names a co-author whose display name has
+// a comma and GitHub Copilot as co-authors, and an issue opened in a repo no
+// co-op lists. accord score --format json then shows the merge split
+// between the author and the co-author, without the bot, and the unlisted
+// repo outside the federation, with no credit.
+func TestScoreThroughIntake(t *testing.T) {
+	fake, srv := newForgeState(t, true)
+	dir := t.TempDir()
+	cfg := voteConfig(t, dir, "github", srv.URL)
+	os.WriteFile(filepath.Join(dir, "policies", "coops.yml"), []byte(`version: 1
+coops:
+  - {id: a, name: A, repos: [github:codertocat/hello-world]}
+  - {id: b, name: B}
+members:
+  - {id: alice, identities: [github:alice], memberships: [{coop: a, since: 2019-01-01}]}
+  - {id: john, identities: [github:jsmith], emails: [john@example.coop], memberships: [{coop: b, since: 2019-01-01}]}
+maintainers: [alice]
+`), 0o644)
+	t.Setenv("TEST_GITHUB_TOKEN", githubToken)
+	fake.mu.Lock()
+	fake.commits[2] = []any{map[string]any{
+		"sha": "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+		"commit": map[string]any{
+			"message": "Add the docs\n\nCo-authored-by: Smith, John <John@Example.coop>\nCo-authored-by: Copilot <175728472+Copilot@users.noreply.github.com>\n",
+			"author":  map[string]any{"name": "Alice", "email": "alice@a.example", "date": "2019-05-15T15:00:00Z"},
+		},
+		"author": map[string]any{"login": "alice", "type": "User"},
+	}}
+	fake.mu.Unlock()
+	s := startServer(t, dir)
+	sh := &shape{forge: "github", t: t}
+
+	p, _ := sh.template("pull_request.closed.1.json") // #2 of Codertocat/Hello-World, closed unmerged: merge it
+	pr := p["pull_request"].(map[string]any)
+	pr["merged"], pr["merged_at"] = true, pr["closed_at"]
+	pr["user"].(map[string]any)["login"] = "alice"
+	setUser(p, "alice")
+	sh.deliver(s, "pull_request", p, nil)
+
+	p, _ = sh.template("issues.opened.1.json") // by a member, in a repo no co-op lists
+	repo := p["repository"].(map[string]any)
+	repo["name"], repo["full_name"] = "fork", "stranger/fork"
+	repo["owner"].(map[string]any)["login"] = "stranger"
+	p["issue"].(map[string]any)["user"].(map[string]any)["login"] = "alice"
+	setUser(p, "alice")
+	sh.deliver(s, "issues", p, nil)
+
+	st := s.openStore()
+	waitProcessed(t, st)
+	facts, err := st.Facts(context.Background())
+	if err != nil || len(facts) != 2 {
+		t.Fatalf("facts %+v, %v; want the merge and the issue", facts, err)
+	}
+
+	out, errOut, code := accord(t, dir, nil, "score", "--config", cfg, "--format", "json")
+	if code != 0 {
+		t.Fatalf("score: %d %s", code, errOut)
+	}
+	var res scoring.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Periods) != 1 {
+		t.Fatalf("score json: %v\n%s", err, out)
+	}
+	got := res.Periods[0]
+	wantMembers := []scoring.MemberCredit{
+		{Member: "alice", Coop: "a", Credits: 5000, ByKind: map[string]int64{"pr_merged": 5000}},
+		{Member: "john", Coop: "b", Credits: 5000, ByKind: map[string]int64{"pr_merged": 5000}},
+	}
+	if got.Period.Name != "2019-05" || !reflect.DeepEqual(got.Members, wantMembers) || len(got.Unaffiliated) != 0 {
+		t.Errorf("the merge is not split between alice and john alone:\n%s", out)
+	}
+	if len(got.Excluded) != 1 || got.Excluded[0].Who != "175728472+copilot@users.noreply.github.com" || got.Excluded[0].Reason != scoring.ReasonBot {
+		t.Errorf("excluded %+v, want Copilot as a bot", got.Excluded)
+	}
+	if want := []scoring.RepoCredit{{Repo: "github:stranger/fork", Facts: 1, WouldEarn: 2000}}; !reflect.DeepEqual(got.Outside, want) {
+		t.Errorf("outside %+v, want %+v", got.Outside, want)
+	}
+	if want := []scoring.CoopCredit{{Coop: "a", Credits: 5000}, {Coop: "b", Credits: 5000}}; !reflect.DeepEqual(got.Coops, want) {
+		t.Errorf("coops %+v, want %+v", got.Coops, want)
 	}
 }

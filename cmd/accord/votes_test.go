@@ -41,15 +41,16 @@ type forgeState struct {
 	// commit the policy branch points at.
 	tree     map[string]map[string]string
 	head     string
-	bot      string // the token's user
-	whoami   int    // identity calls answered
-	failPost string // a new comment opening with this is refused once (503)
-	refused  int    // new comments refused
+	bot      string          // the token's user
+	whoami   int             // identity calls answered
+	failPost string          // a new comment opening with this is refused once (503)
+	refused  int             // new comments refused
+	commits  map[int64][]any // a pull request's commits, in the forge's JSON
 }
 
 func newForgeState(t *testing.T, github bool) (*forgeState, *httptest.Server) {
 	f := &forgeState{t: t, github: github, labels: map[string]int{}, issue: map[int64][]string{}, statuses: map[string][]string{},
-		nextID: 900, files: map[int64][]string{}, bot: "accord-bot"}
+		nextID: 900, files: map[int64][]string{}, bot: "accord-bot", commits: map[int64][]any{}}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -68,6 +69,7 @@ var (
 	reContents   = regexp.MustCompile(`^/repos/[^/]+/[^/]+/contents/(.+)$`)
 	reBranch     = regexp.MustCompile(`^/repos/[^/]+/[^/]+/branches/(.+)$`) // Gitea
 	reCommitRef  = regexp.MustCompile(`^/repos/[^/]+/[^/]+/commits/(.+)$`)  // GitHub, as a SHA
+	rePullCommts = regexp.MustCompile(`^/repos/[^/]+/[^/]+/pulls/(\d+)/commits$`)
 )
 
 func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -142,6 +144,14 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		w.Header().Set("X-Total-Count", strconv.Itoa(len(f.files[n])))
+		reply(200, out)
+	case m == "GET" && rePullCommts.MatchString(path): // one page holds them all
+		n, _ := strconv.ParseInt(rePullCommts.FindStringSubmatch(path)[1], 10, 64)
+		out := []any{}
+		if r.URL.Query().Get("page") <= "1" {
+			out = append(out, f.commits[n]...)
+		}
+		w.Header().Set("X-Total-Count", strconv.Itoa(len(f.commits[n])))
 		reply(200, out)
 	case m == "POST" && reComments.MatchString(path):
 		n, _ := strconv.ParseInt(reComments.FindStringSubmatch(path)[1], 10, 64)
