@@ -435,7 +435,8 @@ func policyComment(sha string, errs policies.Errors, preview string) string {
 	}
 	if len(errs) == 0 {
 		fmt.Fprintf(&b, "**Policy check: valid** at %s.\n\nThe policy files in this pull request are valid. "+
-			"Once merged they take effect for scores, new facts and votes.\n", short)
+			"They take effect for scores, new facts and new votes once this pull request's vote (governance.yml `policy_changes`) has passed "+
+			"and the files are merged as they are now; a later push needs a vote of its own.\n", short)
 		if preview != "" {
 			b.WriteString("\nWhat it does to each co-op's credits, against the version in force:\n\n" + preview)
 		}

@@ -245,3 +245,27 @@ func voteEntries(t *testing.T, st *store.Store, proposal int64) int {
 	})
 	return n
 }
+
+// TestCommandsWithoutPolicyThroughIntake: with no valid policy version in
+// force, a command sent through the intake gets one reply saying why.
+func TestCommandsWithoutPolicyThroughIntake(t *testing.T) {
+	fake, srv := newForgeState(t, false)
+	dir := t.TempDir()
+	voteConfig(t, dir, "gitea", srv.URL)
+	os.WriteFile(filepath.Join(dir, "policies", "coops.yml"), []byte("version: 1\ncoops: []\nbogus: 1\n"), 0o644)
+	t.Setenv("TEST_GITEA_TOKEN", giteaToken)
+	clk := &testClock{}
+	sh := &shape{forge: "gitea", t: t, clock: clk.now, mirror: fake}
+	s := startInProcess(t, dir, clk)
+	sh.comment(s, "created", 41, 400001, "alice", "/vote yes\n/credit @bob 2")
+	sh.comment(s, "created", 41, 400002, "alice", "no command here")
+	waitFor(t, "the reply", func() bool {
+		_, _, _, replies := fake.issueResult(41)
+		return len(replies) == 1
+	})
+	waitProcessed(t, s.openStore())
+	_, _, _, replies := fake.issueResult(41)
+	if len(replies) != 1 || !strings.Contains(replies[0], "no valid policy version is in force") || !strings.Contains(replies[0], "> /vote yes") {
+		t.Errorf("replies %q", replies)
+	}
+}
