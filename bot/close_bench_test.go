@@ -121,3 +121,19 @@ func benchClose(b *testing.B, n int, delivered bool) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkListComments10000 is the close's baseline: reading the same
+// 10,000 comments, 100 a page, through the same client, and nothing else.
+func BenchmarkListComments10000(b *testing.B) {
+	srv := commentPages(b, 10000, time.Date(2026, 11, 1, 10, 1, 0, 0, time.UTC))
+	client, err := github.NewClient(github.ClientConfig{Forge: "github", BaseURL: srv.URL + "/", Token: "t"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range b.N {
+		cs, err := client.ListComments(context.Background(), forges.RepoRef{Owner: "o", Name: "r"}, 5)
+		if err != nil || len(cs) != 10000 {
+			b.Fatal(len(cs), err)
+		}
+	}
+}
