@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/accord-coop/accord/forges"
@@ -52,9 +53,14 @@ type Outbox struct {
 
 	blocked map[string]time.Time // forge → when its rate limit lifts
 	wake    chan struct{}
+	once    sync.Once
 }
 
-func (o *Outbox) init() {
+// init fills the defaults once: Notify (from the worker's and the
+// proposals' goroutines) and Run may both be first.
+func (o *Outbox) init() { o.once.Do(o.setDefaults) }
+
+func (o *Outbox) setDefaults() {
 	if o.wake == nil {
 		o.wake = make(chan struct{}, 1)
 		o.blocked = map[string]time.Time{}
