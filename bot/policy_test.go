@@ -252,16 +252,13 @@ func approve(t *testing.T, st *store.Store, id int64, f *fakeForge, sha string) 
 
 func policyEntry(t *testing.T, st *store.Store, version string) PolicyEntry {
 	t.Helper()
-	var out PolicyEntry
-	st.LedgerEntries(context.Background(), func(e ledger.Entry) error {
-		var pe PolicyEntry
-		if e.Kind == ledger.KindPolicy && json.Unmarshal(e.Body, &pe) == nil && pe.Version == version {
-			out = pe
-		}
-		return nil
-	})
-	if out.Version == "" {
-		t.Fatalf("no ledger entry of policy %s", version)
+	e, err := st.LedgerEntry(context.Background(), "policy:"+version)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	var pe PolicyEntry
+	if err := json.Unmarshal(e.Body, &pe); err != nil {
+		t.Fatal(err)
+	}
+	return pe
 }

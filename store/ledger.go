@@ -120,6 +120,25 @@ func (s *Store) LedgerEntries(ctx context.Context, fn func(ledger.Entry) error) 
 	return s.ledgerEntries(ctx, "", fn)
 }
 
+// LedgerEntry is the entry with key (a fact's ID, "policy:VERSION",
+// "outcome:PROPOSAL" …), or ErrNotFound.
+func (s *Store) LedgerEntry(ctx context.Context, key string) (*ledger.Entry, error) {
+	var e ledger.Entry
+	var at int64
+	var body []byte
+	err := s.read.QueryRowContext(ctx, `SELECT seq, kind, key, at, body, prev, hash FROM ledger WHERE key = ?`, key).
+		Scan(&e.Seq, &e.Kind, &e.Key, &at, &body, &e.Prev, &e.Hash)
+	e.Body = body
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("ledger entry %s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the ledger: %w", err)
+	}
+	e.At = time.Unix(0, at).UTC()
+	return &e, nil
+}
+
 func (s *Store) ledgerEntries(ctx context.Context, kind string, fn func(ledger.Entry) error) error {
 	q := `SELECT seq, kind, key, at, body, prev, hash FROM ledger ORDER BY seq`
 	var args []any

@@ -63,25 +63,11 @@ members:
 //     frank's block fails the proposal;
 //   - issue 24: a new policy version (a stricter threshold) comes into
 //     force mid-vote; the vote closes under the version it opened with.
-func TestVotesThatHold(t *testing.T) {
-	for _, forge := range []string{"gitea", "github"} {
-		t.Run(forge, func(t *testing.T) {
-			t.Parallel()
-			runVotesThatHold(t, forge)
-		})
-	}
-}
+func TestVotesThatHold(t *testing.T) { bothShapes(t, runVotesThatHold) }
 
 func runVotesThatHold(t *testing.T, forge string) {
-	fake, srv := newForgeState(t, forge == "github")
-	dir := t.TempDir()
-	holdConfig(t, dir, forge, srv.URL)
-	env := map[string]string{"gitea": "TEST_GITEA_TOKEN", "github": "TEST_GITHUB_TOKEN"}[forge]
-	os.Setenv(env, map[string]string{"gitea": giteaToken, "github": githubToken}[forge])
-	clk := &testClock{}
-	sh := &shape{forge: forge, t: t, clock: clk.now, mirror: fake}
-	s := startInProcess(t, dir, clk)
-	st := s.openStore()
+	r := newRig(t, forge, holdConfig)
+	fake, dir, clk, sh, s, st := r.fake, r.dir, r.clk, r.sh, r.s, r.st
 	var mu sync.Mutex
 	c := 200000
 	nextID := func() int {

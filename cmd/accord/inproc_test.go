@@ -94,3 +94,50 @@ func startInProcess(t *testing.T, dir string, clk *testClock) *server {
 	t.Cleanup(s.halt)
 	return s
 }
+
+// bothShapes runs fn as parallel subtests: once with Gitea-shaped
+// deliveries and a Gitea API, once with GitHub-shaped ones.
+func bothShapes(t *testing.T, fn func(t *testing.T, forge string)) {
+	for _, forge := range []string{"gitea", "github"} {
+		t.Run(forge, func(t *testing.T) {
+			t.Parallel()
+			fn(t, forge)
+		})
+	}
+}
+
+// setForgeToken puts the fake forge's API token where voteConfig's config
+// looks for it. (Subtests run in parallel, so not t.Setenv; both shapes
+// set the same values.)
+func setForgeToken(forge string) {
+	env := map[string]string{"gitea": "TEST_GITEA_TOKEN", "github": "TEST_GITHUB_TOKEN"}[forge]
+	os.Setenv(env, map[string]string{"gitea": giteaToken, "github": githubToken}[forge])
+}
+
+// rig is a bot in process on a test clock, a fake forge that keeps the
+// members' comments and the bot's effects, deliveries shaped like the
+// forge's, and the database read beside the bot.
+type rig struct {
+	fake *forgeState
+	dir  string
+	clk  *testClock
+	sh   *shape
+	s    *server
+	st   *store.Store
+}
+
+// newRig writes the config with configure (a voteConfig and more), lets
+// prepare set up the fake forge, and starts the bot.
+func newRig(t *testing.T, forge string, configure func(t *testing.T, dir, forge, url string), prepare ...func(*rig)) *rig {
+	fake, srv := newForgeState(t, forge == "github")
+	r := &rig{fake: fake, dir: t.TempDir(), clk: &testClock{}}
+	configure(t, r.dir, forge, srv.URL)
+	for _, p := range prepare {
+		p(r)
+	}
+	setForgeToken(forge)
+	r.sh = &shape{forge: forge, t: t, clock: r.clk.now, mirror: fake}
+	r.s = startInProcess(t, r.dir, r.clk)
+	r.st = r.s.openStore()
+	return r
+}

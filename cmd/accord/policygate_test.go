@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/accord-coop/accord/bot"
-	"github.com/accord-coop/accord/ledger"
 	"github.com/accord-coop/accord/policies"
 	"github.com/accord-coop/accord/store"
 )
@@ -69,26 +68,32 @@ func governanceRepo(forge string) string {
 // passes; the merge then takes effect, citing the proposal in the ledger;
 // a push to the pull request after the vote opens a new vote, and merging
 // it before that vote passes is refused.
-func TestPolicyChangesOnlyByVote(t *testing.T) {
-	for _, forge := range []string{"gitea", "github"} {
-		t.Run(forge, func(t *testing.T) {
-			t.Parallel()
-			runPolicyGate(t, forge)
-		})
-	}
-}
+func TestPolicyChangesOnlyByVote(t *testing.T) { bothShapes(t, runPolicyGate) }
 
-func runPolicyGate(t *testing.T, forge string) {
-	fake, srv := newForgeState(t, forge == "github")
-	dir := t.TempDir()
-	scenarioConfig(t, dir, forge, srv.URL)
+// Commits of the governance repo: the first version, a change, its merge,
+// a later change.
+var sha0, sha1, sha1m, sha2 = fmt.Sprintf("%040x", 0xa0), fmt.Sprintf("%040x", 0xa1), fmt.Sprintf("%040x", 0xa1e), fmt.Sprintf("%040x", 0xa2)
+
+// gateConfig is scenarioConfig with the policies read from the fixtures'
+// repository and a policy_changes profile that closes early.
+func gateConfig(t *testing.T, dir, forge, url string) {
+	scenarioConfig(t, dir, forge, url)
 	pol := filepath.Join(dir, "policies")
 	gov := strings.Replace(scenarioGovernance, "  policy: {duration: 7d, voters: coops, quorum: 0.5, threshold: 0.5}",
 		"  policy: {duration: 7d, voters: coops, quorum: 0.5, threshold: 0.5, close_early: true}", 1) + "policy_changes: {profile: policy}\n"
 	os.WriteFile(filepath.Join(pol, "governance.yml"), []byte(gov), 0o644)
+	cfgPath := filepath.Join(dir, "accord.yml")
+	cfg, _ := os.ReadFile(cfgPath)
+	os.WriteFile(cfgPath, []byte(strings.Replace(string(cfg), "policies: {dir: "+pol+"}",
+		fmt.Sprintf("policies: {repo: %s:%s, ref: main, path: accord}", forge, governanceRepo(forge)), 1)), 0o600)
+}
+
+// gateRepo puts the governance repo's commits on the fake forge: the
+// config's policy files, and changes of them.
+func gateRepo(r *rig) {
 	base := map[string]string{}
 	for _, name := range policies.FileNames() {
-		data, _ := os.ReadFile(filepath.Join(pol, name))
+		data, _ := os.ReadFile(filepath.Join(r.dir, "policies", name))
 		base["accord/"+name] = string(data)
 	}
 	changed := func(from, to string) map[string]string {
@@ -99,23 +104,16 @@ func runPolicyGate(t *testing.T, forge string) {
 		out["accord/coops.yml"] = strings.Replace(base["accord/coops.yml"], from, to, 1)
 		return out
 	}
-	// Commits: the first version, a change, its merge, a later change.
-	sha0, sha1, sha1m, sha2 := fmt.Sprintf("%040x", 0xa0), fmt.Sprintf("%040x", 0xa1), fmt.Sprintf("%040x", 0xa1e), fmt.Sprintf("%040x", 0xa2)
-	fake.tree = map[string]map[string]string{
+	r.fake.tree = map[string]map[string]string{
 		sha0: base, sha1: changed("name: A}", "name: A Ltd}"), sha1m: changed("name: A}", "name: A Ltd}"),
 		sha2: changed("name: A}", "name: A Co}"),
 	}
-	fake.head = sha0
-	cfgPath := filepath.Join(dir, "accord.yml")
-	cfg, _ := os.ReadFile(cfgPath)
-	os.WriteFile(cfgPath, []byte(strings.Replace(string(cfg), "policies: {dir: "+pol+"}",
-		fmt.Sprintf("policies: {repo: %s:%s, ref: main, path: accord}", forge, governanceRepo(forge)), 1)), 0o600)
-	env := map[string]string{"gitea": "TEST_GITEA_TOKEN", "github": "TEST_GITHUB_TOKEN"}[forge]
-	os.Setenv(env, map[string]string{"gitea": giteaToken, "github": githubToken}[forge])
-	clk := &testClock{}
-	sh := &shape{forge: forge, t: t, clock: clk.now, mirror: fake}
-	s := startInProcess(t, dir, clk)
-	st := s.openStore()
+	r.fake.head = sha0
+}
+
+func runPolicyGate(t *testing.T, forge string) {
+	r := newRig(t, forge, gateConfig, gateRepo)
+	fake, sh, s, st := r.fake, r.sh, r.s, r.st
 	ctx := context.Background()
 	source := fmt.Sprintf("%s:%s@main:accord", forge, governanceRepo(forge))
 	inForce := func() string {
@@ -202,16 +200,13 @@ func hasStatus(f *forgeState, sha, want string) bool {
 
 func policyEntryOf(t *testing.T, st *store.Store, version string) bot.PolicyEntry {
 	t.Helper()
-	var out bot.PolicyEntry
-	st.LedgerEntries(context.Background(), func(e ledger.Entry) error {
-		var pe bot.PolicyEntry
-		if e.Kind == ledger.KindPolicy && json.Unmarshal(e.Body, &pe) == nil && pe.Version == version {
-			out = pe
-		}
-		return nil
-	})
-	if out.Version == "" {
-		t.Fatalf("no ledger entry of policy %s", version)
+	e, err := st.LedgerEntry(context.Background(), "policy:"+version)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	var pe bot.PolicyEntry
+	if err := json.Unmarshal(e.Body, &pe); err != nil {
+		t.Fatal(err)
+	}
+	return pe
 }

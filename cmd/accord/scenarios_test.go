@@ -235,25 +235,11 @@ func outcomes(st *store.Store) map[int64]map[string]any {
 // scenario is on its own issue; the ones that close at their deadline (1
 // minute) see the bot stopped after the votes and started again once the
 // clock has passed the deadline and the close's grace.
-func TestVoteScenarios(t *testing.T) {
-	for _, forge := range []string{"gitea", "github"} {
-		t.Run(forge, func(t *testing.T) {
-			t.Parallel()
-			runScenarios(t, forge)
-		})
-	}
-}
+func TestVoteScenarios(t *testing.T) { bothShapes(t, runScenarios) }
 
 func runScenarios(t *testing.T, forge string) {
-	fake, srv := newForgeState(t, forge == "github")
-	dir := t.TempDir()
-	scenarioConfig(t, dir, forge, srv.URL)
-	env := map[string]string{"gitea": "TEST_GITEA_TOKEN", "github": "TEST_GITHUB_TOKEN"}[forge]
-	os.Setenv(env, map[string]string{"gitea": giteaToken, "github": githubToken}[forge])
-	clk := &testClock{}
-	sh := &shape{forge: forge, t: t, clock: clk.now, mirror: fake}
-	s := startInProcess(t, dir, clk)
-	st := s.openStore()
+	r := newRig(t, forge, scenarioConfig)
+	fake, dir, clk, sh, s, st := r.fake, r.dir, r.clk, r.sh, r.s, r.st
 	c := 100000
 	say := func(issue int, login, text string) int {
 		c++

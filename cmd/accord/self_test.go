@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -21,21 +20,13 @@ import (
 // the members' comments, counts a `/vote yes` in a comment that opens with
 // a marker and credits those comments as comments; a comment of the bot's
 // account carrying a marker is its own, and not input.
-func TestSpoofedMarkers(t *testing.T) {
-	for _, forge := range []string{"gitea", "github"} {
-		t.Run(forge, func(t *testing.T) {
-			t.Parallel()
-			spoofedMarkers(t, forge)
-		})
-	}
-}
+func TestSpoofedMarkers(t *testing.T) { bothShapes(t, spoofedMarkers) }
 
 func spoofedMarkers(t *testing.T, forge string) {
 	fake, srv := newForgeState(t, forge == "github")
 	dir := t.TempDir()
 	scenarioConfig(t, dir, forge, srv.URL)
-	env := map[string]string{"gitea": "TEST_GITEA_TOKEN", "github": "TEST_GITHUB_TOKEN"}[forge]
-	os.Setenv(env, map[string]string{"gitea": giteaToken, "github": githubToken}[forge])
+	setForgeToken(forge)
 	sh := &shape{forge: forge, t: t}
 	s := startServer(t, dir)
 	st := s.openStore()
