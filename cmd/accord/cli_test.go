@@ -114,7 +114,8 @@ func TestServeWithNoConfig(t *testing.T) {
 	}
 	first := strings.SplitN(errb.String(), "\n", 2)[0]
 	for _, want := range []string{"listening on http://127.0.0.1:", "config defaults", "accord.db",
-		"github(github)", "gitea(gitea)", "forgejo(forgejo)", "missing:", "ACCORD_GITHUB_WEBHOOK_SECRETS"} {
+		"github(github)", "gitea(gitea)", "forgejo(forgejo)", "missing:", "ACCORD_GITHUB_WEBHOOK_SECRETS",
+		"not gated by votes"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("start line lacks %q:\n%s", want, first)
 		}

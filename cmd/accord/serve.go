@@ -49,6 +49,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cur := pols.Current(); cur != nil {
 		policyState += " at " + cur.Version
 	}
+	if pols.Source.Dir != "" {
+		// Only a governance repo's changes need a passed vote.
+		policyState += ", not gated by votes: a directory is for local use and tests"
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
