@@ -17,6 +17,7 @@ import (
 	"github.com/accord-coop/accord/forges"
 	"github.com/accord-coop/accord/forges/github"
 	"github.com/accord-coop/accord/store"
+	"github.com/accord-coop/accord/tally"
 )
 
 // commentPages answers GitHub's issue comments API over n vote comments,
@@ -100,7 +101,7 @@ func benchClose(b *testing.B, n int, delivered bool) {
 		if delivered {
 			for i := range n {
 				at := opened.Add(time.Minute + time.Duration(i)*time.Millisecond).Truncate(time.Second)
-				c := Command{Name: CmdVote, Choice: ChoiceYes, Line: 1}
+				c := Command{Name: CmdVote, Choice: tally.ChoiceYes, Line: 1}
 				if _, err := h.putVote(ctx, &p, int64(1000+i), fmt.Sprintf("v%05d", i), fmt.Sprintf("github:v%05d", i), c, at, at, false); err != nil {
 					b.Fatal(err)
 				}
@@ -114,7 +115,7 @@ func benchClose(b *testing.B, n int, delivered bool) {
 		b.StopTimer()
 		got, _ := st.GetProposal(ctx, id)
 		votes, _ := st.Votes(ctx, id)
-		if got.State != OutcomePassed || len(votes) != n {
+		if got.State != tally.OutcomePassed || len(votes) != n {
 			b.Fatalf("state %s, %d votes", got.State, len(votes))
 		}
 		st.Close()

@@ -10,6 +10,7 @@ import (
 	"github.com/accord-coop/accord/ledger"
 	"github.com/accord-coop/accord/policies"
 	"github.com/accord-coop/accord/store"
+	"github.com/accord-coop/accord/tally"
 )
 
 // How a proposal is being closed.
@@ -54,12 +55,12 @@ func (h *Proposals) close(ctx context.Context, p *store.Proposal, kind closeKind
 		outcome := t.Outcome
 		switch {
 		case kind == closeCancelled:
-			outcome = OutcomeCancelled
+			outcome = tally.OutcomeCancelled
 		case kind == closeIfDecided && !t.Decided:
 			return store.Closing{}, nil
 		}
 		c := h.closing(set, p, t, votes, outcome, why, rec, now)
-		if outcome == OutcomePassed && approves != "" {
+		if outcome == tally.OutcomePassed && approves != "" {
 			c.Approval = &store.PolicyApproval{Content: approves, HeadSHA: p.HeadSHA}
 			c.Entries[0].Body.(map[string]any)["approves"] = map[string]string{"content": approves, "head": p.HeadSHA}
 		}
@@ -73,16 +74,16 @@ func (h *Proposals) close(ctx context.Context, p *store.Proposal, kind closeKind
 
 // closing is what closing p with outcome records: effects and the outcome
 // entry.
-func (h *Proposals) closing(set *policies.Set, p *store.Proposal, t Tally, votes []store.VoteRow, outcome, why string, rec *reconciled, now time.Time) store.Closing {
+func (h *Proposals) closing(set *policies.Set, p *store.Proposal, t tally.Tally, votes []store.VoteRow, outcome, why string, rec *reconciled, now time.Time) store.Closing {
 	labels := set.Governance.Labels
-	result := map[string]string{OutcomePassed: labels.Passed, OutcomeRejected: labels.Rejected, OutcomeCancelled: labels.Cancelled}[outcome]
+	result := map[string]string{tally.OutcomePassed: labels.Passed, tally.OutcomeRejected: labels.Rejected, tally.OutcomeCancelled: labels.Cancelled}[outcome]
 	f := NewActions(p.Forge, fmt.Sprint("proposal/", p.ID, "/close"))
 	ref := refOf(p)
-	f.AddLabels(ref, p.Number, forges.Label{Name: result, Color: map[string]string{OutcomePassed: "0e8a16", OutcomeRejected: "b60205", OutcomeCancelled: "cccccc"}[outcome]})
+	f.AddLabels(ref, p.Number, forges.Label{Name: result, Color: map[string]string{tally.OutcomePassed: "0e8a16", tally.OutcomeRejected: "b60205", tally.OutcomeCancelled: "cccccc"}[outcome]})
 	f.RemoveLabel(ref, p.Number, labels.Open)
 	if p.IsPull && p.HeadSHA != "" {
 		st := forges.StatusFailure
-		if outcome == OutcomePassed {
+		if outcome == tally.OutcomePassed {
 			st = forges.StatusSuccess
 		}
 		f.SetStatus(ref, p.HeadSHA, forges.Status{State: st, Context: StatusVote, Description: "The vote " + outcome + "."})
@@ -284,7 +285,7 @@ func (h *Proposals) reconcileOne(ctx context.Context, set *policies.Set, p *stor
 	if m == nil {
 		return nil
 	}
-	if _, ok := coopAt(*m, cm.CreatedAt); !ok {
+	if _, ok := tally.CoopAt(*m, cm.CreatedAt); !ok {
 		return nil
 	}
 	ok, err := h.putVote(ctx, p, cm.ID, m.ID, identity, *last, cm.CreatedAt.UTC(), written.UTC(), true)

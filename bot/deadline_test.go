@@ -14,6 +14,7 @@ import (
 	"github.com/accord-coop/accord/forges"
 	"github.com/accord-coop/accord/ledger"
 	"github.com/accord-coop/accord/store"
+	"github.com/accord-coop/accord/tally"
 )
 
 // comment sends a comment event with explicit times: created, and updated
@@ -90,7 +91,7 @@ func TestVoteRulesFrozenAtOpening(t *testing.T) {
 		t.Errorf("status under the opening version:\n%s", s)
 	}
 	v.closeAtDeadline()
-	v.wantClosed(OutcomePassed) // 2 of 3 under 0.5; it would fail under 0.9
+	v.wantClosed(tally.OutcomePassed) // 2 of 3 under 0.5; it would fail under 0.9
 	if o := v.outcome(); o["policy"] != opening {
 		t.Errorf("outcome names policy %v, want %s", o["policy"], opening)
 	}
@@ -121,7 +122,7 @@ func TestVoteDeadlineSemantics(t *testing.T) {
 	if err := v.closeDue(); err != nil {
 		t.Fatal(err)
 	}
-	v.wantClosed(OutcomePassed)
+	v.wantClosed(tally.OutcomePassed)
 	if o := v.outcome(); o["yes"] != float64(3) || o["no"] != float64(0) {
 		t.Errorf("outcome %v, want m1, m2 and m3 yes", o)
 	}
@@ -146,7 +147,7 @@ func TestVoteReconciledAtClose(t *testing.T) {
 	if err := v.closeDue(); err != nil {
 		t.Fatal(err)
 	}
-	v.wantClosed(OutcomePassed)
+	v.wantClosed(tally.OutcomePassed)
 	o := v.outcome()
 	if o["yes"] != float64(2) || o["no"] != float64(1) || fmt.Sprint(o["reconciled"]) != "map[counted:3 read:true unreadable:0 withdrawn:0]" {
 		t.Errorf("outcome %v", o)
@@ -206,7 +207,7 @@ func TestVoteCloseWaitsForTheForge(t *testing.T) {
 	if err := v.closeDue(); err != nil {
 		t.Fatal(err)
 	}
-	v.wantClosed(OutcomePassed)
+	v.wantClosed(tally.OutcomePassed)
 }
 
 // TestVoteCloseWaitsForDeliveries: a delivery of the proposal's forge
@@ -238,7 +239,7 @@ func TestVoteCloseWaitsForDeliveries(t *testing.T) {
 	if err := v.closeDue(); err != nil {
 		t.Fatal(err)
 	}
-	v.wantClosed(OutcomeRejected)
+	v.wantClosed(tally.OutcomeRejected)
 }
 
 // TestCommandsWithoutPolicy: while no valid policy version is in force, a

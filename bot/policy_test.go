@@ -16,6 +16,7 @@ import (
 	"github.com/accord-coop/accord/ledger"
 	"github.com/accord-coop/accord/policies"
 	"github.com/accord-coop/accord/store"
+	"github.com/accord-coop/accord/tally"
 )
 
 var (
@@ -242,7 +243,7 @@ func approve(t *testing.T, st *store.Store, id int64, f *fakeForge, sha string) 
 		t.Fatal(err)
 	}
 	ok, err := st.CloseProposal(ctx, now, pid, func(*store.Proposal, []store.VoteRow) (store.Closing, error) {
-		return store.Closing{Outcome: OutcomePassed, Approval: &store.PolicyApproval{Content: policies.ContentVersion(files), HeadSHA: sha}}, nil
+		return store.Closing{Outcome: tally.OutcomePassed, Approval: &store.PolicyApproval{Content: policies.ContentVersion(files), HeadSHA: sha}}, nil
 	})
 	if err != nil || !ok {
 		t.Fatal(ok, err)

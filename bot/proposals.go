@@ -13,6 +13,7 @@ import (
 	"github.com/accord-coop/accord/ledger"
 	"github.com/accord-coop/accord/policies"
 	"github.com/accord-coop/accord/store"
+	"github.com/accord-coop/accord/tally"
 )
 
 // StatusVote is the commit status context of a pull request's vote.
@@ -228,18 +229,6 @@ func (h *Proposals) say(ctx context.Context, ev *forges.Event, c Command, text s
 	return err
 }
 
-// coopAt is the member's co-op on t's day (UTC), by their dated
-// memberships.
-func coopAt(m policies.Member, t time.Time) (string, bool) {
-	day := t.UTC().Truncate(24 * time.Hour)
-	for _, ms := range m.Memberships {
-		if !day.Before(ms.Since) && (ms.Until.IsZero() || !day.After(ms.Until)) {
-			return ms.Coop, true
-		}
-	}
-	return "", false
-}
-
 func (h *Proposals) propose(ctx context.Context, set *policies.Set, ev *forges.Event, name, origin string, c Command) error {
 	prof := set.Governance.Default()
 	if name != "" {
@@ -387,7 +376,7 @@ func (h *Proposals) vote(ctx context.Context, ev *forges.Event, c Command) error
 	if m == nil {
 		return h.say(ctx, ev, c, fmt.Sprintf("only members may vote; %s is not a member in coops.yml (policy %s, which governs this vote).", identity, short(p.Policy)))
 	}
-	if _, ok := coopAt(*m, at); !ok {
+	if _, ok := tally.CoopAt(*m, at); !ok {
 		return h.say(ctx, ev, c, fmt.Sprintf("%s has no membership on %s (policy %s, which governs this vote), so cannot vote.", m.ID, at.UTC().Format(time.DateOnly), short(p.Policy)))
 	}
 	ok, err := h.putVote(ctx, p, ev.Comment.ID, m.ID, identity, c, at, written, false)
@@ -421,7 +410,7 @@ func voteTimes(ev *forges.Event) (at, written time.Time) {
 func (h *Proposals) putVote(ctx context.Context, p *store.Proposal, comment int64, member, identity string, c Command, at, written time.Time, reconciled bool) (bool, error) {
 	v := store.VoteRow{CommentID: comment, Member: member, Identity: identity, Choice: c.Choice, Reason: c.Reason, At: at}
 	body := map[string]any{"proposal": p.ID, "member": member, "identity": identity, "choice": c.Choice, "comment": comment, "at": at}
-	if c.Choice == ChoiceBlock && c.Reason != "" {
+	if c.Choice == tally.ChoiceBlock && c.Reason != "" {
 		body["reason"] = c.Reason
 	}
 	if reconciled {
@@ -487,68 +476,17 @@ func (h *Proposals) rulesOf(ctx context.Context, p *store.Proposal) (*policies.S
 	return set, nil
 }
 
-// profileOf is the proposal's profile in its version (the default if the
-// name is gone, which a recorded version cannot do but a hand-made
-// database could).
-func profileOf(set *policies.Set, p *store.Proposal) *policies.Profile {
-	if prof := set.Governance.Profile(p.Profile); prof != nil {
-		return prof
-	}
-	return set.Governance.Default()
-}
-
 // tally counts a proposal's votes as they stand, under its rules.
-func (h *Proposals) tally(ctx context.Context, p *store.Proposal) (Tally, error) {
+func (h *Proposals) tally(ctx context.Context, p *store.Proposal) (tally.Tally, error) {
 	set, err := h.rulesOf(ctx, p)
 	if err != nil {
-		return Tally{}, err
+		return tally.Tally{}, err
 	}
 	votes, err := h.Store.Votes(ctx, p.ID)
 	if err != nil {
-		return Tally{}, err
+		return tally.Tally{}, err
 	}
 	return tallyOf(set, p, votes), nil
-}
-
-// tallyOf counts votes under the rules of set, the proposal's version. The
-// electorate is the members of that version with a membership at some time
-// while the vote is open; a vote counts in the co-op its voter belonged to
-// when it was cast, and only if they had a membership then.
-func tallyOf(set *policies.Set, p *store.Proposal, votes []store.VoteRow) Tally {
-	eligible := map[string]string{}
-	byID := map[string]policies.Member{}
-	for _, m := range set.Coops.Members {
-		byID[m.ID] = m
-		if coop, ok := coopDuring(m, p.OpenedAt, p.Deadline); ok {
-			eligible[m.ID] = coop
-		}
-	}
-	bs := make([]Ballot, 0, len(votes))
-	for _, v := range votes {
-		coop, ok := coopAt(byID[v.Member], v.At)
-		if !ok {
-			continue
-		}
-		eligible[v.Member] = coop
-		bs = append(bs, Ballot{Member: v.Member, Choice: v.Choice, Reason: v.Reason})
-	}
-	return TallyVotes(profileOf(set, p), eligible, bs)
-}
-
-// coopDuring is the member's co-op at from, or else the first one whose
-// membership starts by to.
-func coopDuring(m policies.Member, from, to time.Time) (string, bool) {
-	if coop, ok := coopAt(m, from); ok {
-		return coop, true
-	}
-	first := ""
-	var since time.Time
-	for _, ms := range m.Memberships {
-		if ms.Since.After(from) && !ms.Since.After(to) && (first == "" || ms.Since.Before(since)) {
-			first, since = ms.Coop, ms.Since
-		}
-	}
-	return first, first != ""
 }
 
 // withdraw drops a deleted comment's vote, if it was deleted before the
@@ -697,4 +635,20 @@ func (h *Proposals) onNewHead(ctx context.Context, ev *forges.Event) error {
 	f.SetStatus(ev.Ref(), ev.PullRequest.HeadSHA, forges.Status{State: forges.StatusPending, Context: StatusVote, Description: "The vote is open."})
 	_, err = h.Store.EnqueueEffects(ctx, h.now(), f.Effects())
 	return err
+}
+
+// tallyOf counts a proposal's votes under the rules of set, its version.
+func tallyOf(set *policies.Set, p *store.Proposal, votes []store.VoteRow) tally.Tally {
+	vs := make([]tally.Vote, len(votes))
+	for i, v := range votes {
+		vs[i] = tally.Vote{Member: v.Member, Choice: v.Choice, Reason: v.Reason, At: v.At}
+	}
+	return tally.Of(set, p.Profile, p.OpenedAt, p.Deadline, vs)
+}
+
+// profileOf is the proposal's profile in its version (the default if the
+// name is gone, which a recorded version cannot do but a hand-made
+// database could).
+func profileOf(set *policies.Set, p *store.Proposal) *policies.Profile {
+	return tally.ProfileOf(set, p.Profile)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/accord-coop/accord/forges"
 	"github.com/accord-coop/accord/ledger"
 	"github.com/accord-coop/accord/store"
+	"github.com/accord-coop/accord/tally"
 )
 
 const voteCoops = `version: 1
@@ -181,7 +182,7 @@ func TestVoteMembersPass(t *testing.T) {
 		t.Errorf("tally:\n%s", s)
 	}
 	v.closeAtDeadline()
-	v.wantClosed(OutcomePassed)
+	v.wantClosed(tally.OutcomePassed)
 	if s := v.status(); !strings.Contains(s, "Votes: m1 yes, m2 yes, m3 no.") {
 		t.Errorf("who voted what:\n%s", s)
 	}
@@ -198,7 +199,7 @@ func TestVoteQuorumNotMet(t *testing.T) {
 	v.say("m1", "/vote yes")
 	v.say("m2", "/vote yes")
 	v.closeAtDeadline()
-	v.wantClosed(OutcomeRejected)
+	v.wantClosed(tally.OutcomeRejected)
 	if s := v.status(); !strings.Contains(s, "2 of 5 members | not met") {
 		t.Errorf("%s", s)
 	}
@@ -213,7 +214,7 @@ func TestVoteCoopsSplit(t *testing.T) {
 	v.say("m4", "/vote yes") // b: yes
 	v.say("m5", "/vote no")  // c: no
 	v.closeAtDeadline()
-	v.wantClosed(OutcomeRejected) // 1 yes, 1 no: not more than half
+	v.wantClosed(tally.OutcomeRejected) // 1 yes, 1 no: not more than half
 	if s := v.status(); !strings.Contains(s, "| a | 2 of 2 | 1 | 1 | 0 | 0 | abstain |") || !strings.Contains(s, "| b | 2 of 2 | 2 | 0 | 0 | 0 | yes |") {
 		t.Errorf("per co-op:\n%s", s)
 	}
@@ -227,7 +228,7 @@ func TestVoteBlock(t *testing.T) {
 	}
 	v.say("m5", "/vote block not like this")
 	v.closeAtDeadline()
-	v.wantClosed(OutcomeRejected)
+	v.wantClosed(tally.OutcomeRejected)
 	if o := v.outcome(); o["block"] != float64(1) {
 		t.Errorf("outcome %v", o)
 	}
@@ -247,7 +248,7 @@ func TestVoteChangedWithdrawnEdited(t *testing.T) {
 		t.Errorf("after change, delete and edit:\n%s", s)
 	}
 	v.closeAtDeadline()
-	v.wantClosed(OutcomePassed)
+	v.wantClosed(tally.OutcomePassed)
 	// Edits after the close change nothing.
 	v.event(forges.ActionEdited, first, "m1", "/vote no")
 	v.event(forges.ActionDeleted, edited, "m4", "")
@@ -294,7 +295,7 @@ func TestVoteDeadlineAcrossRestart(t *testing.T) {
 	cancel()
 	<-done
 	v.settle()
-	v.wantClosed(OutcomePassed)
+	v.wantClosed(tally.OutcomePassed)
 }
 
 func TestVoteCancel(t *testing.T) {
@@ -305,7 +306,7 @@ func TestVoteCancel(t *testing.T) {
 		t.Fatalf("replies %q", r)
 	}
 	v.say("m2", "/proposal cancel")
-	v.wantClosed(OutcomeCancelled)
+	v.wantClosed(tally.OutcomeCancelled)
 }
 
 func TestVoteCloseEarlyAndClose(t *testing.T) {
@@ -317,7 +318,7 @@ func TestVoteCloseEarlyAndClose(t *testing.T) {
 		t.Fatal("closed before the outcome was decided")
 	}
 	v.say("m3", "/vote yes") // 3 of 5 yes: the other two cannot turn it
-	v.wantClosed(OutcomePassed)
+	v.wantClosed(tally.OutcomePassed)
 
 	w := newVoting(t)
 	w.say("m1", "/propose")

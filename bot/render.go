@@ -9,6 +9,7 @@ import (
 
 	"github.com/accord-coop/accord/policies"
 	"github.com/accord-coop/accord/store"
+	"github.com/accord-coop/accord/tally"
 )
 
 // ResultBody is the comment that announces a closed proposal's result:
@@ -48,7 +49,7 @@ func (h *Proposals) ResultBody(ctx context.Context, id int64) (string, error) {
 	slices.Sort(names)
 	var b strings.Builder
 	fmt.Fprintf(&b, "**The vote %s.** %d yes, %d no, %d abstain, %d block.\n\n", p.State,
-		counts[ChoiceYes], counts[ChoiceNo], counts[ChoiceAbstain], counts[ChoiceBlock])
+		counts[tally.ChoiceYes], counts[tally.ChoiceNo], counts[tally.ChoiceAbstain], counts[tally.ChoiceBlock])
 	if len(names) > 0 {
 		b.WriteString("Votes: ")
 		for i, m := range names {
@@ -61,7 +62,7 @@ func (h *Proposals) ResultBody(ctx context.Context, id int64) (string, error) {
 	}
 	writeBlocks(&b, t)
 	if p.Kind == store.ProposalPolicy {
-		if p.State == OutcomePassed {
+		if p.State == tally.OutcomePassed {
 			fmt.Fprintf(&b, "The policy files at `%s` are approved: merged into the governance branch as they are, they take effect. "+
 				"A later push to this pull request needs a vote of its own.\n\n", short(p.HeadSHA))
 		} else {
@@ -152,7 +153,7 @@ func (h *Proposals) StatusBody(ctx context.Context, id int64) (string, error) {
 }
 
 // writeBlocks says who blocked and why.
-func writeBlocks(b *strings.Builder, t Tally) {
+func writeBlocks(b *strings.Builder, t tally.Tally) {
 	if len(t.Blocks) == 0 {
 		return
 	}

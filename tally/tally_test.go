@@ -1,9 +1,10 @@
-package bot
+package tally
 
 import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accord-coop/accord/policies"
 )
@@ -62,7 +63,7 @@ func TestTally(t *testing.T) {
 			"a1=yes a2=yes a3=yes b1=yes b2=yes b3=block c1=yes c2=yes", "passed 3/0/0/0 3/3 quorum decided"},
 	}
 	for _, tt := range tests {
-		tl := TallyVotes(tt.p, electorate, ballots(tt.ballots))
+		tl := Count(tt.p, electorate, ballots(tt.ballots))
 		got := fmt.Sprintf("%s %d/%d/%d/%d %d/%d", tl.Outcome, tl.Yes, tl.No, tl.Abstain, tl.Block, tl.Voted, tl.Eligible)
 		got += map[bool]string{true: " quorum", false: " no-quorum"}[tl.QuorumMet]
 		got += map[bool]string{true: " decided", false: " open"}[tl.Decided]
@@ -76,7 +77,7 @@ func TestTally(t *testing.T) {
 }
 
 func TestTallyByCoop(t *testing.T) {
-	tl := TallyVotes(profile(policies.VotersCoops, 0, 500, false, false), electorate, ballots("a1=yes a2=no b1=yes b2=yes c1=abstain"))
+	tl := Count(profile(policies.VotersCoops, 0, 500, false, false), electorate, ballots("a1=yes a2=no b1=yes b2=yes c1=abstain"))
 	var got []string
 	for _, c := range tl.ByCoop {
 		got = append(got, fmt.Sprintf("%s:%d/%d:%d-%d-%d:%s", c.Coop, c.Voted, c.Eligible, c.Yes, c.No, c.Abstain, c.Vote))
@@ -118,7 +119,7 @@ func BenchmarkTally10000Votes(b *testing.B) {
 	p := profile(policies.VotersCoops, 500, 500, true, true)
 	b.ResetTimer()
 	for range b.N {
-		TallyVotes(p, eligible, bs)
+		Count(p, eligible, bs)
 	}
 }
 
@@ -126,7 +127,7 @@ func BenchmarkTally10000Votes(b *testing.B) {
 // its member, co-op and reason; a replaced block is not listed.
 func TestTallyBlocksShowWhoAndWhy(t *testing.T) {
 	p := profile(policies.VotersCoops, 0, 500, true, false)
-	tl := TallyVotes(p, electorate, []Ballot{
+	tl := Count(p, electorate, []Ballot{
 		{Member: "c2", Choice: ChoiceBlock, Reason: "breaks the charter"},
 		{Member: "a1", Choice: ChoiceBlock, Reason: "changed later"},
 		{Member: "a1", Choice: ChoiceYes},
@@ -135,5 +136,47 @@ func TestTallyBlocksShowWhoAndWhy(t *testing.T) {
 	want := []BlockNote{{Member: "b1", Coop: "b", Reason: "too soon"}, {Member: "c2", Coop: "c", Reason: "breaks the charter"}}
 	if !tl.Blocked || fmt.Sprint(tl.Blocks) != fmt.Sprint(want) {
 		t.Errorf("blocked %v, blocks %+v, want %+v", tl.Blocked, tl.Blocks, want)
+	}
+}
+
+// TestOfElectorate: the electorate and each vote's co-op come from the
+// version's dated memberships: a member who joins while the vote is open
+// may vote from that day; a vote cast before their membership or after it
+// ended does not count; a member who moves co-ops votes in the co-op of
+// the day they vote.
+func TestOfElectorate(t *testing.T) {
+	coops := `version: 1
+coops: [{id: a, name: A}, {id: b, name: B}]
+members:
+  - {id: stays, identities: [gitea:stays], memberships: [{coop: a, since: 2020-01-01}]}
+  - {id: joins, identities: [gitea:joins], memberships: [{coop: b, since: 2026-11-05}]}
+  - {id: leaves, identities: [gitea:leaves], memberships: [{coop: a, since: 2020-01-01, until: 2026-11-03}]}
+  - {id: moves, identities: [gitea:moves], memberships: [{coop: a, since: 2020-01-01, until: 2026-11-04}, {coop: b, since: 2026-11-05}]}
+  - {id: gone, identities: [gitea:gone], memberships: [{coop: a, since: 2020-01-01, until: 2021-01-01}]}
+`
+	scoring := "version: 1\nweights: {pr_merged: 10, review_approved: 3, review_changes_requested: 3, review_commented: 1, issue_opened: 2, issue_closed: 1, comment: 0.5, commit: 1, release_published: 5, manual: 1}\n"
+	gov := "version: 1\nprofiles:\n  default: {duration: 7d, voters: members, quorum: 0, threshold: 0.5}\n"
+	set, errs := policies.Parse(map[string][]byte{"coops.yml": []byte(coops), "scoring.yml": []byte(scoring), "governance.yml": []byte(gov)}, nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 12, 0, 0, 0, time.UTC) }
+	votes := []Vote{
+		{Member: "joins", Choice: ChoiceNo, At: day(4)},  // before joining: not counted
+		{Member: "joins", Choice: ChoiceYes, At: day(6)}, // counted, in b
+		{Member: "leaves", Choice: ChoiceNo, At: day(4)}, // after leaving: not counted
+		{Member: "moves", Choice: ChoiceYes, At: day(6)}, // counted in b
+		{Member: "stays", Choice: ChoiceYes, At: day(2)}, // counted in a
+		{Member: "gone", Choice: ChoiceNo, At: day(2)},   // not in the electorate
+	}
+	tl := Of(set, "default", day(2), day(9), votes)
+	got := fmt.Sprintf("%d/%d yes %d no %d", tl.Voted, tl.Eligible, tl.Yes, tl.No)
+	if got != "3/4 yes 3 no 0" {
+		t.Errorf("got %s, want 3/4 yes 3 no 0 (stays, joins, leaves, moves may vote; gone may not)", got)
+	}
+	for _, c := range tl.ByCoop {
+		if c.Coop == "b" && c.Voted != 2 {
+			t.Errorf("co-op b: %+v, want joins and moves", c)
+		}
 	}
 }

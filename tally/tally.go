@@ -1,8 +1,14 @@
-package bot
+// Package tally counts the votes of a proposal under the rules of the
+// policy version it opened with: who may vote (the electorate, by dated
+// memberships), each member's last ballot, co-op votes, quorum, threshold
+// and consent, and whether votes still to come can change the outcome. It
+// is pure: the bot and the ledger audit both count with it.
+package tally
 
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/accord-coop/accord/policies"
 )
@@ -66,12 +72,12 @@ type CoopTally struct {
 	Vote                    string // the co-op's vote with voters: coops
 }
 
-// TallyVotes counts ballots, in the order they were cast (a member's last
+// Count counts ballots, in the order they were cast (a member's last
 // one counts), under a profile. eligible maps each member who may vote to
 // their co-op now; ballots of anyone else are not counted (the caller
 // refuses them when they are cast). It is pure and linear in the number of
 // ballots.
-func TallyVotes(p *policies.Profile, eligible map[string]string, ballots []Ballot) Tally {
+func Count(p *policies.Profile, eligible map[string]string, ballots []Ballot) Tally {
 	coops := map[string]*CoopTally{}
 	for _, c := range eligible {
 		ct := coops[c]
@@ -221,4 +227,74 @@ func decided(p *policies.Profile, now string, fixed Tally, flexible, memberBlock
 		}
 	}
 	return true
+}
+
+// Vote is a vote comment's ballot as recorded: its member, choice, reason
+// and when its comment was created.
+type Vote struct {
+	Member, Choice, Reason string
+	At                     time.Time
+}
+
+// ProfileOf is the named profile of set, or its default profile if the
+// name is gone (a recorded version cannot lose it; a hand-made one could).
+func ProfileOf(set *policies.Set, name string) *policies.Profile {
+	if prof := set.Governance.Profile(name); prof != nil {
+		return prof
+	}
+	return set.Governance.Default()
+}
+
+// Of counts votes, in the order they were cast, under the rules of set,
+// the proposal's policy version, and its profile. The electorate is the
+// members of that version with a membership at some time between opened
+// and deadline; a vote counts in the co-op its voter belonged to when it
+// was cast, and only if they had a membership then.
+func Of(set *policies.Set, profile string, opened, deadline time.Time, votes []Vote) Tally {
+	eligible := map[string]string{}
+	byID := map[string]policies.Member{}
+	for _, m := range set.Coops.Members {
+		byID[m.ID] = m
+		if coop, ok := coopDuring(m, opened, deadline); ok {
+			eligible[m.ID] = coop
+		}
+	}
+	bs := make([]Ballot, 0, len(votes))
+	for _, v := range votes {
+		coop, ok := CoopAt(byID[v.Member], v.At)
+		if !ok {
+			continue
+		}
+		eligible[v.Member] = coop
+		bs = append(bs, Ballot{Member: v.Member, Choice: v.Choice, Reason: v.Reason})
+	}
+	return Count(ProfileOf(set, profile), eligible, bs)
+}
+
+// CoopAt is the member's co-op on t's day (UTC), by their dated
+// memberships.
+func CoopAt(m policies.Member, t time.Time) (string, bool) {
+	day := t.UTC().Truncate(24 * time.Hour)
+	for _, ms := range m.Memberships {
+		if !day.Before(ms.Since) && (ms.Until.IsZero() || !day.After(ms.Until)) {
+			return ms.Coop, true
+		}
+	}
+	return "", false
+}
+
+// coopDuring is the member's co-op at from, or else the first one whose
+// membership starts by to.
+func coopDuring(m policies.Member, from, to time.Time) (string, bool) {
+	if coop, ok := CoopAt(m, from); ok {
+		return coop, true
+	}
+	first := ""
+	var since time.Time
+	for _, ms := range m.Memberships {
+		if ms.Since.After(from) && !ms.Since.After(to) && (first == "" || ms.Since.Before(since)) {
+			first, since = ms.Coop, ms.Since
+		}
+	}
+	return first, first != ""
 }
