@@ -88,6 +88,14 @@ func appendEntries(ctx context.Context, tx *sql.Tx, now time.Time, es []NewEntry
 		return 0, fmt.Errorf("append to the ledger: %w", err)
 	}
 	defer ins.Close()
+	tree, err := newTreeWriter(ctx, tx)
+	if err != nil {
+		return 0, fmt.Errorf("append to the ledger: %w", err)
+	}
+	defer tree.close()
+	if err := tree.catchUp(last.Seq); err != nil {
+		return 0, fmt.Errorf("append to the ledger: %w", err)
+	}
 	// The time as stored, so that the hash is of what is read back.
 	at := time.Unix(0, now.UnixNano()).UTC()
 	n := 0
@@ -106,6 +114,10 @@ func appendEntries(ctx context.Context, tx *sql.Tx, now time.Time, es []NewEntry
 			return 0, fmt.Errorf("append to the ledger: %s %s: %w", ne.Kind, ne.Key, err)
 		}
 		if k, _ := res.RowsAffected(); k == 1 {
+			// Its leaf goes into the Merkle tree in the same transaction.
+			if err := tree.add(e.Seq-1, e.Hash); err != nil {
+				return 0, fmt.Errorf("append to the ledger: %w", err)
+			}
 			last = e
 			n++
 		}

@@ -152,7 +152,7 @@ func Open(path string, opt Options) (*Store, error) {
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	if _, err := write.Exec(schema + ledgerSchema + proposalsSchema); err != nil {
+	if _, err := write.Exec(schema + ledgerSchema + treeSchema + proposalsSchema); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -161,6 +161,12 @@ func Open(path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	if err := addColumns(write, "proposals", proposalColumnsAdded); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	// A ledger written before the Merkle tree existed gets it now, in
+	// place: its entries do not change.
+	if err := syncTree(context.Background(), write, 10000); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

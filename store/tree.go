@@ -1,0 +1,241 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// treeSchema keeps the ledger's Merkle tree (RFC 6962, as Go's checksum
+// database keeps its own): the hashes golang.org/x/mod/sumdb/tlog says to
+// store for each leaf, by their tlog index. Leaf i is ledger entry i+1;
+// its data is the 32 bytes of the entry's hash. Like the ledger, rows are
+// only inserted.
+const treeSchema = `
+CREATE TABLE IF NOT EXISTS ledger_tree (
+	idx  INTEGER PRIMARY KEY, -- tlog.StoredHashIndex
+	hash BLOB NOT NULL        -- 32 bytes
+);
+CREATE TRIGGER IF NOT EXISTS ledger_tree_no_update BEFORE UPDATE ON ledger_tree
+BEGIN
+	SELECT RAISE(ABORT, 'the ledger is append-only');
+END;
+CREATE TRIGGER IF NOT EXISTS ledger_tree_no_delete BEFORE DELETE ON ledger_tree
+BEGIN
+	SELECT RAISE(ABORT, 'the ledger is append-only');
+END;
+`
+
+// leafData is a ledger entry's leaf in the tree: the 32 bytes of its hash.
+func leafData(entryHash string) ([]byte, error) {
+	b, err := hex.DecodeString(entryHash)
+	if err != nil || len(b) != 32 {
+		return nil, fmt.Errorf("entry hash %q is not 32 bytes of hex", entryHash)
+	}
+	return b, nil
+}
+
+// querier reading one row.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// treeSize is how many leaves the stored tree holds: the N whose stored
+// hash count is the number of rows (hashes are stored in index order).
+func treeSize(ctx context.Context, q rowQuerier) (int64, error) {
+	var max sql.NullInt64
+	if err := q.QueryRowContext(ctx, `SELECT MAX(idx) FROM ledger_tree`).Scan(&max); err != nil {
+		return 0, err
+	}
+	if !max.Valid {
+		return 0, nil
+	}
+	count := max.Int64 + 1
+	// StoredHashCount(n) is the number of hashes stored for n leaves.
+	n := int64(sort.Search(int(count)+1, func(n int) bool { return tlog.StoredHashCount(int64(n)) >= count }))
+	if tlog.StoredHashCount(n) != count {
+		return 0, fmt.Errorf("the ledger's tree holds %d hashes, which is no whole number of leaves", count)
+	}
+	return n, nil
+}
+
+// treeWriter adds leaves to the stored tree inside a write transaction.
+type treeWriter struct {
+	ctx     context.Context
+	tx      *sql.Tx
+	get     *sql.Stmt
+	put     *sql.Stmt
+	pending map[int64]tlog.Hash // stored in this transaction
+}
+
+func newTreeWriter(ctx context.Context, tx *sql.Tx) (*treeWriter, error) {
+	get, err := tx.PrepareContext(ctx, `SELECT hash FROM ledger_tree WHERE idx = ?`)
+	if err != nil {
+		return nil, err
+	}
+	put, err := tx.PrepareContext(ctx, `INSERT INTO ledger_tree (idx, hash) VALUES (?, ?)`)
+	if err != nil {
+		get.Close()
+		return nil, err
+	}
+	return &treeWriter{ctx: ctx, tx: tx, get: get, put: put, pending: map[int64]tlog.Hash{}}, nil
+}
+
+func (w *treeWriter) close() {
+	w.get.Close()
+	w.put.Close()
+}
+
+// ReadHashes implements tlog.HashReader.
+func (w *treeWriter) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, idx := range indexes {
+		if h, ok := w.pending[idx]; ok {
+			out[i] = h
+			continue
+		}
+		var b []byte
+		if err := w.get.QueryRowContext(w.ctx, idx).Scan(&b); err != nil {
+			return nil, fmt.Errorf("tree hash %d: %w", idx, err)
+		}
+		copy(out[i][:], b)
+	}
+	return out, nil
+}
+
+// add stores the hashes for leaf n, the entry whose hash is entryHash.
+func (w *treeWriter) add(n int64, entryHash string) error {
+	data, err := leafData(entryHash)
+	if err != nil {
+		return fmt.Errorf("ledger entry %d: %w", n+1, err)
+	}
+	hs, err := tlog.StoredHashes(n, data, w)
+	if err != nil {
+		return fmt.Errorf("ledger entry %d: tree: %w", n+1, err)
+	}
+	idx := tlog.StoredHashIndex(0, n)
+	for i, h := range hs {
+		if _, err := w.put.ExecContext(w.ctx, idx+int64(i), h[:]); err != nil {
+			return fmt.Errorf("ledger entry %d: tree: %w", n+1, err)
+		}
+		w.pending[idx+int64(i)] = h
+	}
+	return nil
+}
+
+// catchUp adds the leaves of entries the tree does not hold yet, up to
+// seq, inside w's transaction: a database written by a release without
+// the tree, or a batch that Open's catch-up did not reach.
+func (w *treeWriter) catchUp(upTo int64) error {
+	n, err := treeSize(w.ctx, w.tx)
+	if err != nil || n >= upTo {
+		return err
+	}
+	rows, err := w.tx.QueryContext(w.ctx, `SELECT seq, hash FROM ledger WHERE seq > ? AND seq <= ? ORDER BY seq`, n, upTo)
+	if err != nil {
+		return err
+	}
+	var hashes []string
+	for rows.Next() {
+		var seq int64
+		var h string
+		if err := rows.Scan(&seq, &h); err != nil {
+			rows.Close()
+			return err
+		}
+		if seq != n+int64(len(hashes))+1 {
+			rows.Close()
+			return fmt.Errorf("ledger entry %d is missing", n+int64(len(hashes))+1)
+		}
+		hashes = append(hashes, h)
+	}
+	rows.Close()
+	for i, h := range hashes {
+		if err := w.add(n+int64(i), h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncTree brings the stored tree up to the ledger's length, in
+// transactions of at most batch leaves: run at Open, so that a database
+// made before the tree existed gets it in place (its entries unchanged).
+func syncTree(ctx context.Context, db *sql.DB, batch int64) error {
+	for {
+		var count int64
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger`).Scan(&count); err != nil {
+			return err
+		}
+		n, err := treeSize(ctx, db)
+		if err != nil {
+			return err
+		}
+		if n >= count {
+			return nil
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		w, err := newTreeWriter(ctx, tx)
+		if err == nil {
+			err = w.catchUp(min(count, n+batch))
+			w.close()
+		}
+		if err != nil {
+			tx.Rollback()
+			return fmt.Errorf("the ledger's tree: %w", err)
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+}
+
+// TreeHead is the ledger's Merkle tree now: its size (entries) and root.
+func (s *Store) TreeHead(ctx context.Context) (int64, tlog.Hash, error) {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, tlog.Hash{}, err
+	}
+	defer tx.Rollback()
+	n, err := treeSize(ctx, tx)
+	if err != nil {
+		return 0, tlog.Hash{}, err
+	}
+	root, err := tlog.TreeHash(n, &readHashes{ctx: ctx, q: tx})
+	return n, root, err
+}
+
+// HashReader reads the stored tree (for proofs). Reads see the tree as it
+// is at each call: take the size first (TreeHead) and ask about that size.
+func (s *Store) HashReader(ctx context.Context) tlog.HashReader {
+	return &readHashes{ctx: ctx, q: s.read}
+}
+
+type readHashes struct {
+	ctx context.Context
+	q   rowQuerier
+}
+
+func (r *readHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, idx := range indexes {
+		var b []byte
+		err := r.q.QueryRowContext(r.ctx, `SELECT hash FROM ledger_tree WHERE idx = ?`, idx).Scan(&b)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("tree hash %d: not stored", idx)
+		}
+		if err != nil {
+			return nil, err
+		}
+		copy(out[i][:], b)
+	}
+	return out, nil
+}
