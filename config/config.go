@@ -36,6 +36,7 @@ type Config struct {
 	Policies  Policies `yaml:"policies"`
 	Forges    []Forge  `yaml:"forges"`
 	Votes     Votes    `yaml:"votes"`
+	Ledger    Ledger   `yaml:"ledger"`
 
 	// Source says where the config came from: a file path or "defaults".
 	Source string `yaml:"-"`
@@ -56,6 +57,23 @@ type Votes struct {
 	// issue's comments and closes; default 1m.
 	CloseGrace time.Duration `yaml:"close_grace"`
 }
+
+// Ledger is how the ledger's checkpoints are signed.
+type Ledger struct {
+	// KeyFile is the federation's log key (`accord ledger keygen --out
+	// FILE`), a signed-note private key; without it no checkpoint is
+	// signed. Env ACCORD_LEDGER_KEY_FILE.
+	KeyFile string `yaml:"key_file"`
+	// CheckpointEvery is how often a checkpoint is signed when the log
+	// grew (besides every vote close and policy version); default 1h.
+	CheckpointEvery time.Duration `yaml:"checkpoint_every"`
+
+	// Key is the key file's content. Never logged.
+	Key string `yaml:"-"`
+}
+
+// DefaultCheckpointEvery is ledger.checkpoint_every when left out.
+const DefaultCheckpointEvery = time.Hour
 
 // DefaultCloseGrace is votes.close_grace when the config leaves it out.
 const DefaultCloseGrace = time.Minute
@@ -95,6 +113,7 @@ func Default() *Config {
 		Database: "accord.db",
 		Policies: Policies{Dir: "policies/examples"},
 		Votes:    Votes{CloseGrace: DefaultCloseGrace},
+		Ledger:   Ledger{CheckpointEvery: DefaultCheckpointEvery},
 		Forges: []Forge{
 			{Name: "github", Type: TypeGitHub, WebhookSecretsEnv: "ACCORD_GITHUB_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITHUB_TOKEN"},
 			{Name: "gitea", Type: TypeGitea, WebhookSecretsEnv: "ACCORD_GITEA_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITEA_TOKEN"},
@@ -166,6 +185,9 @@ func Parse(data []byte) (*Config, error) {
 	if cfg.Votes.CloseGrace == 0 {
 		cfg.Votes.CloseGrace = def.Votes.CloseGrace
 	}
+	if cfg.Ledger.CheckpointEvery == 0 {
+		cfg.Ledger.CheckpointEvery = def.Ledger.CheckpointEvery
+	}
 	return cfg, nil
 }
 
@@ -181,6 +203,9 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	}
 	if v := getenv("ACCORD_POLICIES_DIR"); v != "" {
 		c.Policies = Policies{Dir: v}
+	}
+	if v := getenv("ACCORD_LEDGER_KEY_FILE"); v != "" {
+		c.Ledger.KeyFile = v
 	}
 }
 
@@ -199,6 +224,9 @@ func (c *Config) Validate() error {
 	}
 	if strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://") {
 		return errors.New("database: PostgreSQL is not supported yet; give a file path for the embedded SQLite database")
+	}
+	if c.Ledger.CheckpointEvery < time.Minute {
+		return fmt.Errorf("ledger.checkpoint_every %s: give a duration of at least 1m, e.g. 1h", c.Ledger.CheckpointEvery)
 	}
 	if c.Votes.CloseGrace < 0 || c.Votes.CloseGrace > 24*time.Hour {
 		return fmt.Errorf("votes.close_grace %s: give a duration from 0s to 24h, e.g. 1m", c.Votes.CloseGrace)
@@ -252,6 +280,13 @@ func (c *Config) Validate() error {
 // readSecrets reads the webhook secrets and tokens from the environment and
 // the App keys from their files. An error names the file, never its content.
 func (c *Config) readSecrets(getenv func(string) string) error {
+	if c.Ledger.KeyFile != "" {
+		key, err := os.ReadFile(c.Ledger.KeyFile)
+		if err != nil {
+			return fmt.Errorf("ledger.key_file: %w", err)
+		}
+		c.Ledger.Key = strings.TrimSpace(string(key))
+	}
 	for i := range c.Forges {
 		f := &c.Forges[i]
 		f.Secrets = nil
@@ -316,6 +351,9 @@ func (c *Config) Missing() []string {
 	}
 	if c.PublicURL == "" {
 		out = append(out, "public_url (set ACCORD_PUBLIC_URL)")
+	}
+	if c.Ledger.Key == "" {
+		out = append(out, "ledger.key_file: no checkpoint of the ledger is signed (make a key with accord ledger keygen --out FILE)")
 	}
 	return out
 }

@@ -58,9 +58,12 @@ forges:
     base_url: https://codeberg.org
     token_env: ACCORD_CODEBERG_TOKEN
     webhook_secrets_env: CB_SECRETS
+ledger: {checkpoint_every: 30m}
 `, "KEYFILE", keyFile, 1)), 0o600)
+	logKey := filepath.Join(dir, "ledger.key")
+	os.WriteFile(logKey, []byte("PRIVATE+KEY+accord.example.coop/ledger+00000000+AAAA\n"), 0o600)
 	cfg, err := Load(path, env(map[string]string{"ACCORD_LISTEN": "127.0.0.1:1", "GH_SECRETS": "s1", "CB_SECRETS": "s2,s3",
-		"ACCORD_CODEBERG_TOKEN": " cb-token\n"}))
+		"ACCORD_CODEBERG_TOKEN": " cb-token\n", "ACCORD_LEDGER_KEY_FILE": logKey}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +75,9 @@ forges:
 	}
 	if len(cfg.Missing()) != 0 {
 		t.Fatalf("missing: %v", cfg.Missing())
+	}
+	if cfg.Ledger.Key != "PRIVATE+KEY+accord.example.coop/ledger+00000000+AAAA" || cfg.Ledger.CheckpointEvery != 30*time.Minute {
+		t.Errorf("ledger: %+v", cfg.Ledger.CheckpointEvery)
 	}
 	if gh := cfg.Forge("github"); !gh.CanAct() || !strings.HasPrefix(string(gh.PrivateKey), "-----BEGIN") {
 		t.Errorf("github App key not read")
