@@ -152,7 +152,7 @@ func Open(path string, opt Options) (*Store, error) {
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	if _, err := write.Exec(schema + ledgerSchema + treeSchema + proposalsSchema); err != nil {
+	if _, err := write.Exec(schema + ledgerSchema + treeSchema + checkpointsSchema + proposalsSchema); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

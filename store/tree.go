@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -238,4 +239,67 @@ func (r *readHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		copy(out[i][:], b)
 	}
 	return out, nil
+}
+
+// checkpointsSchema keeps the signed checkpoints Accord issued: the
+// latest is quoted, published and served; all of them let a member check
+// that the log only grew.
+const checkpointsSchema = `
+CREATE TABLE IF NOT EXISTS checkpoints (
+	size      INTEGER PRIMARY KEY, -- tree size it signs
+	signed    TEXT NOT NULL,       -- the signed note, as published
+	signed_at INTEGER NOT NULL
+);
+`
+
+// Checkpoint is a signed checkpoint of the ledger's tree.
+type Checkpoint struct {
+	Size     int64
+	Signed   string // the C2SP tlog-checkpoint text with its signature lines
+	SignedAt time.Time
+}
+
+// SaveCheckpoint records a signed checkpoint, once per tree size: a second
+// one of the same size is not recorded and false is reported.
+func (s *Store) SaveCheckpoint(ctx context.Context, c Checkpoint) (bool, error) {
+	res, err := s.write.ExecContext(ctx, `INSERT INTO checkpoints (size, signed, signed_at) VALUES (?, ?, ?) ON CONFLICT (size) DO NOTHING`,
+		c.Size, c.Signed, c.SignedAt.UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("save checkpoint: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// LatestCheckpoint is the checkpoint of the largest tree signed, or nil.
+func (s *Store) LatestCheckpoint(ctx context.Context) (*Checkpoint, error) {
+	cs, err := s.signedCheckpoints(ctx, `ORDER BY size DESC LIMIT 1`)
+	if err != nil || len(cs) == 0 {
+		return nil, err
+	}
+	return &cs[0], nil
+}
+
+// Checkpoints lists the checkpoints signed, smallest tree first.
+func (s *Store) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
+	return s.signedCheckpoints(ctx, `ORDER BY size`)
+}
+
+func (s *Store) signedCheckpoints(ctx context.Context, tail string) ([]Checkpoint, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT size, signed, signed_at FROM checkpoints `+tail)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []Checkpoint
+	for rows.Next() {
+		var c Checkpoint
+		var at int64
+		if err := rows.Scan(&c.Size, &c.Signed, &at); err != nil {
+			return nil, fmt.Errorf("checkpoints: %w", err)
+		}
+		c.SignedAt = time.Unix(0, at).UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
