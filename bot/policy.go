@@ -184,6 +184,18 @@ func (p *Policies) take(ctx context.Context, version string, files map[string][]
 		p.current.Store(set)
 		return readResult{set: set}, nil
 	}
+	if p.Source.Dir == "" {
+		// A commit that leaves the three files as they are is no new
+		// version (the bot's own commits of the ledger's checkpoint are
+		// such): nothing is recorded, the version in force stays.
+		if last, err := p.Store.LastGoodPolicyVersion(ctx, v.Source); err == nil && last.Content == content {
+			if p.Current() == nil {
+				set.Version = last.Version
+				p.current.Store(set)
+			}
+			return readResult{set: p.Current()}, nil
+		}
+	}
 	entry := PolicyEntry{Version: version, Source: v.Source, Content: content, Files: textFiles(files)}
 	approval, refused, err := p.gate(ctx, content, &entry)
 	if err != nil {
@@ -209,10 +221,10 @@ func (p *Policies) take(ctx context.Context, version string, files map[string][]
 
 // gate decides whether a valid version read from the governance repo may
 // take effect (PRODUCT.md, "Policy files change only by a passed vote"):
-// the first version from the repo (bootstrap); files identical to the
-// version in force (a commit that does not touch them); or files identical
-// to the head of a pull request whose policy_changes vote passed, each
-// approval used once. A directory is not gated. It notes on entry why the
+// the first version from the repo (bootstrap), or files identical to the
+// head of a pull request whose policy_changes vote passed, each approval
+// used once. (Files identical to the version in force are no new version:
+// see take.) A directory is not gated. It notes on entry why the
 // version is accepted, or says why it is refused.
 func (p *Policies) gate(ctx context.Context, content string, entry *PolicyEntry) (*store.PolicyApproval, string, error) {
 	if p.Source.Dir != "" {
@@ -225,9 +237,6 @@ func (p *Policies) gate(ctx context.Context, content string, entry *PolicyEntry)
 	}
 	if err != nil {
 		return nil, "", err
-	}
-	if last.Content == content {
-		return nil, "", nil
 	}
 	approval, err := p.Store.UnusedApproval(ctx, content)
 	if err != nil || approval != nil {

@@ -206,6 +206,15 @@ func TestPoliciesIgnoreOtherRepos(t *testing.T) {
 	if len(f.statuses) != 0 || len(f.comments) != 0 || f.count("GetFile") != 6 {
 		t.Errorf("statuses %v, comments %v, GetFile %d", f.statuses, f.comments, f.count("GetFile"))
 	}
+	// A push that leaves the files as they are (the bot's checkpoint
+	// commit, a README change) is no new version: nothing recorded.
+	handle(t, p, o, push("d4", "same2"))
+	vs, _ := st.PolicyVersions(context.Background(), 10)
+	entries := 0
+	st.LedgerEntries(context.Background(), func(e ledger.Entry) error { entries++; return nil })
+	if len(vs) != 1 || entries != 1 || p.Current().Version != "good1" || lastStatus(t, f, "same2").State != forges.StatusSuccess {
+		t.Errorf("after an unchanged push: %d versions, %d entries, in force %s", len(vs), entries, p.Current().Version)
+	}
 }
 
 // TestPoliciesFromDir: a directory is read at start, its version is its
