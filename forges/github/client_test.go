@@ -1307,6 +1307,10 @@ var calls = map[string]func(c forges.Client, repo forges.RepoRef) error{
 		_, _, err := c.ListReleases(ctx, r, 1)
 		return err
 	},
+	"PutFile": func(c forges.Client, r forges.RepoRef) error {
+		_, err := c.PutFile(ctx, r, "ledger/checkpoint.json", "main", []byte("{}"), "Checkpoint 1")
+		return err
+	},
 	"Connect": func(c forges.Client, r forges.RepoRef) error {
 		_, err := c.Connect(ctx, r, "https://accord.example.com/hook", "s3cret")
 		return err
