@@ -427,7 +427,15 @@ func (c *Client) PutFile(ctx context.Context, repo forges.RepoRef, path, branch 
 	default:
 		sha = cr.SHA
 	}
-	opts := sdk.FileOptions{BranchName: branch, Message: message}
+	// The SDK always sends the commit's dates, zero when unset, and Gitea
+	// 1.25.0 and 1.25.1 dated such a commit 2001-01-01 (go-gitea/gitea
+	// #35860): they are set, to the client's clock.
+	now := c.now().UTC()
+	opts := sdk.FileOptions{
+		BranchName: branch,
+		Message:    message,
+		Dates:      sdk.CommitDateOptions{Author: now, Committer: now},
+	}
 	encoded := base64.StdEncoding.EncodeToString(content)
 	var fr *sdk.FileResponse
 	if sha == "" {
