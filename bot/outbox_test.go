@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +32,11 @@ type fakeForge struct {
 	head     string            // what ResolveRef answers
 	statuses map[string][]forges.Status
 
+	// What PutFile was given, branch → path → content, and the commits
+	// it made.
+	put        map[string]map[string][]byte
+	putCommits int
+
 	// What the list methods answer, a page per element.
 	pulls    [][]forges.PullRequest
 	reviews  map[int64][]forges.Review
@@ -46,7 +52,7 @@ type fakeForge struct {
 
 func newFakeForge() *fakeForge {
 	return &fakeForge{labels: map[int64][]string{}, calls: map[string]int{}, nextID: 100,
-		files: map[string][]byte{}, statuses: map[string][]forges.Status{}, login: "accord"}
+		files: map[string][]byte{}, put: map[string]map[string][]byte{}, statuses: map[string][]forges.Status{}, login: "accord"}
 }
 
 func (f *fakeForge) call(op string) error {
@@ -138,6 +144,27 @@ func (f *fakeForge) GetFile(_ context.Context, _ forges.RepoRef, path, ref strin
 		return nil, &forges.APIError{Forge: "fake", Op: "GetFile", Status: 404, Message: "file does not exist"}
 	}
 	return data, nil
+}
+
+// PutFile keeps content as path on branch and answers a commit SHA of its
+// own, or "" when the file holds content already, as the forges do.
+func (f *fakeForge) PutFile(_ context.Context, _ forges.RepoRef, path, branch string, content []byte, _ string) (string, error) {
+	if err := f.call("PutFile"); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	files := f.put[branch]
+	if files == nil {
+		files = map[string][]byte{}
+		f.put[branch] = files
+	}
+	if have, ok := files[path]; ok && bytes.Equal(have, content) {
+		return "", nil
+	}
+	files[path] = bytes.Clone(content)
+	f.putCommits++
+	return fmt.Sprintf("%040x", f.putCommits), nil
 }
 func (f *fakeForge) ListDir(context.Context, forges.RepoRef, string, string) ([]forges.DirEntry, error) {
 	return nil, f.call("ListDir")

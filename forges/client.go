@@ -7,7 +7,8 @@ import (
 
 // Client is what the bot does on a forge, and no more: comment, label,
 // react, read the policy files, set commit statuses, read a pull request's
-// commits, and set up a repository's webhook. One Client serves one
+// commits, commit one file (the ledger's signed checkpoint, into the
+// governance repository), and set up a repository's webhook. One Client serves one
 // configured forge; forges/github and forges/gitea implement it.
 //
 // Every method fails with an *APIError when the forge answers with an error
@@ -34,6 +35,16 @@ type Client interface {
 	// GetFile returns a file's content at ref (a branch, tag or SHA; "" for
 	// the default branch).
 	GetFile(ctx context.Context, repo RepoRef, path, ref string) ([]byte, error)
+	// PutFile creates the file at path on branch, or replaces its content,
+	// with one commit whose message is message, and returns the new
+	// commit's SHA. Content identical to the file's present content
+	// commits nothing and returns "" (no empty commits).
+	//
+	// An empty branch is the default branch. A write that lost a race
+	// (the file changed or was created between PutFile's read and its
+	// write) fails with an *APIError marked Conflict, which is Temporary:
+	// calling again reads the file anew.
+	PutFile(ctx context.Context, repo RepoRef, path, branch string, content []byte, message string) (string, error)
 	// ListDir lists a directory at ref.
 	ListDir(ctx context.Context, repo RepoRef, path, ref string) ([]DirEntry, error)
 	// DefaultBranch returns the repository's default branch.

@@ -19,6 +19,10 @@ type APIError struct {
 	Status  int       // the HTTP status; 0 when the forge could not be reached
 	Message string    // the forge's own message, or the network error
 	RetryAt time.Time // when a rate limit lifts; zero when none was signalled
+	// Conflict says the forge refused a write because what it was based on
+	// changed in the meantime (a file replaced or created since it was
+	// read): reading again and writing again may succeed.
+	Conflict bool
 }
 
 // Error says which call failed and the forge's message. It never holds a
@@ -45,10 +49,11 @@ func (e *APIError) RateLimited() bool {
 }
 
 // Temporary reports whether the same call may succeed later: the forge was
-// unreachable or timed out, failed (5xx), or rate-limited. 4xx answers
-// otherwise (401, 403, 404, 422 …) are permanent.
+// unreachable or timed out, failed (5xx), rate-limited, or refused a write
+// as a Conflict. 4xx answers otherwise (401, 403, 404, 422 …) are
+// permanent.
 func (e *APIError) Temporary() bool {
-	return e.Status == 0 || e.Status >= 500 || e.Status == http.StatusRequestTimeout || e.RateLimited()
+	return e.Status == 0 || e.Status >= 500 || e.Status == http.StatusRequestTimeout || e.RateLimited() || e.Conflict
 }
 
 // Outcome is the word an Observer gets for this error.

@@ -1,6 +1,7 @@
 package gitea
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -397,6 +398,86 @@ func fileContent(cr *sdk.ContentsResponse) ([]byte, error) {
 		return nil, fmt.Errorf("unknown encoding %q", *cr.Encoding)
 	}
 	return base64.StdEncoding.DecodeString(strings.ReplaceAll(*cr.Content, "\n", ""))
+}
+
+// PutFile commits content to path on branch ("" for the default branch).
+// It reads the file first: a 404 means it is not there and is created
+// (POST); otherwise it is replaced with its blob SHA (PUT), or, when it
+// holds content already, left alone with no commit. Gitea refuses a write
+// whose SHA is stale, or a creation of a file that exists by now, with a
+// 422 (Forgejo may say 409): that is a Conflict, to try again.
+func (c *Client) PutFile(ctx context.Context, repo forges.RepoRef, path, branch string, content []byte, message string) (_ string, err error) {
+	k := c.begin(ctx, "PutFile")
+	defer k.done(&err)
+	switch {
+	case path == "" || strings.HasSuffix(path, "/"):
+		return "", k.fail(nil, fmt.Errorf("path %q does not name a file", path))
+	case strings.Contains(path, ".."):
+		return "", k.fail(nil, fmt.Errorf("path %q must not contain \"..\"", path))
+	}
+	cr, resp, err := k.api.GetContents(repo.Owner, repo.Name, branch, path)
+	err = k.check(resp, err)
+	sha := ""
+	switch {
+	case errors.Is(err, forges.ErrNotFound):
+	case err != nil:
+		return "", err
+	case sameFile(cr, content):
+		return "", nil
+	default:
+		sha = cr.SHA
+	}
+	// The SDK always sends the commit's dates, zero when unset, and Gitea
+	// 1.25.0 and 1.25.1 dated such a commit 2001-01-01 (go-gitea/gitea
+	// #35860): they are set, to the client's clock.
+	now := c.now().UTC()
+	opts := sdk.FileOptions{
+		BranchName: branch,
+		Message:    message,
+		Dates:      sdk.CommitDateOptions{Author: now, Committer: now},
+	}
+	encoded := base64.StdEncoding.EncodeToString(content)
+	var fr *sdk.FileResponse
+	if sha == "" {
+		fr, resp, err = k.api.CreateFile(repo.Owner, repo.Name, path, sdk.CreateFileOptions{FileOptions: opts, Content: encoded})
+	} else {
+		fr, resp, err = k.api.UpdateFile(repo.Owner, repo.Name, path, sdk.UpdateFileOptions{FileOptions: opts, SHA: sha, Content: encoded})
+	}
+	if err = k.check(resp, err); err != nil {
+		var ae *forges.APIError
+		if errors.As(err, &ae) && lostRace(ae) {
+			ae.Conflict = true
+		}
+		return "", err
+	}
+	var commit string
+	if fr.Commit != nil {
+		commit = fr.Commit.SHA
+	}
+	return k.commitSHA(resp, path, commit)
+}
+
+// sameFile reports whether a contents answer is a file holding content: by
+// its decoded content, or, where Gitea leaves that out (a file over its
+// API's blob size limit), by its blob SHA. A directory's listing does not
+// decode as one file, so the SDK fails for it before this.
+func sameFile(cr *sdk.ContentsResponse, content []byte) bool {
+	if have, err := fileContent(cr); err == nil {
+		return bytes.Equal(have, content)
+	}
+	return cr.SHA == forges.BlobSHA(content)
+}
+
+// lostRace reports the answers to a write based on a file that has changed
+// since it was read: Gitea's 422 for a stale SHA ("sha does not match …")
+// or for creating a file that exists ("repository file already exists …"),
+// and any 409.
+func lostRace(e *forges.APIError) bool {
+	if e.Status == http.StatusConflict {
+		return true
+	}
+	return e.Status == http.StatusUnprocessableEntity &&
+		(strings.HasPrefix(e.Message, "sha does not match") || strings.HasPrefix(e.Message, "repository file already exists"))
 }
 
 // ListDir lists a directory at ref.

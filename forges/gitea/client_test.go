@@ -552,6 +552,200 @@ func TestGetFileOfDirectory(t *testing.T) {
 	}
 }
 
+const contentsPath = "/api/v1/repos/federation/commons/contents/"
+
+// sentFields is a request's JSON body as an object.
+func sentFields(t *testing.T, r fixtures.Request) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("%s %s: body %q: %v", r.Method, r.Path, r.Body, err)
+	}
+	return m
+}
+
+// A file that is not there (the recorded 404) is created: POST, no SHA.
+func TestPutFileCreates(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Handle("GET", contentsPath+"ledger/checkpoint.json", a.srv.Load("get-content-404").Response)
+	a.srv.Replay("create-file")
+	got, err := a.client.PutFile(context.Background(), commons, "ledger/checkpoint.json", "main", []byte("{\"seq\":1}\n"), "Checkpoint 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "8b965f8c5f6663d5b72c712d973737f48d7bc91e" {
+		t.Errorf("commit %q", got)
+	}
+	a.wantCalls(t,
+		"GET "+contentsPath+"ledger/checkpoint.json?ref=main",
+		"POST "+contentsPath+"ledger/checkpoint.json")
+	post := a.sent()[1]
+	a.wantBody(t, post, "create-file")
+	if sha, ok := sentFields(t, post)["sha"]; ok {
+		t.Errorf("sha %v sent for a new file", sha)
+	}
+	a.wantOK(t, "PutFile")
+	if n := len(a.obs.calls); n != 1 {
+		t.Errorf("%d calls reported, want 1", n)
+	}
+}
+
+// A file that is there is replaced: PUT with its blob SHA, on the branch.
+func TestPutFileUpdates(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("get-content")
+	a.srv.Replay("update-file")
+	content := []byte("# commons\n\nSigned checkpoints are in ledger/.\n")
+	got, err := a.client.PutFile(context.Background(), commons, "README.md", "main", content, "Checkpoint 7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "8857e377e6a001d30be4e5879d831e8aa218838f" {
+		t.Errorf("commit %q", got)
+	}
+	a.wantCalls(t, "GET "+contentsPath+"README.md?ref=main", "PUT "+contentsPath+"README.md")
+	a.wantBody(t, a.sent()[1], "update-file") // branch, message, base64 content and the recorded blob SHA
+	a.wantOK(t, "PutFile")
+}
+
+// The content already there makes no commit: nothing is written.
+func TestPutFileUnchanged(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("get-content")
+	got, err := a.client.PutFile(context.Background(), commons, "README.md", "main", []byte("# commons\n\n"), "Checkpoint 7")
+	if err != nil || got != "" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	a.wantCalls(t, "GET "+contentsPath+"README.md?ref=main")
+	a.wantOK(t, "PutFile")
+}
+
+// A file too large for Gitea to send its content is compared by its blob
+// SHA.
+func TestPutFileUnchangedLarge(t *testing.T) {
+	a := newAPITest(t, nil)
+	resp := a.srv.Load("get-content").Response
+	resp.Body = reshape(t, resp.Body, map[string]any{"content": nil, "encoding": nil})
+	a.srv.Handle("GET", contentsPath+"README.md", resp)
+	got, err := a.client.PutFile(context.Background(), commons, "README.md", "main", []byte("# commons\n\n"), "Checkpoint 7")
+	if err != nil || got != "" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	a.wantCalls(t, "GET "+contentsPath+"README.md?ref=main")
+
+	a.srv.Replay("update-file")
+	content := []byte("# commons\n\nSigned checkpoints are in ledger/.\n")
+	if _, err := a.client.PutFile(context.Background(), commons, "README.md", "main", content, "Checkpoint 7"); err != nil {
+		t.Fatal(err)
+	}
+	a.wantBody(t, a.sent()[2], "update-file")
+}
+
+// A path with spaces, slashes and a "#" reaches Gitea whole; an empty
+// branch is the default branch, asked for and written to as "".
+func TestPutFileEscapesPath(t *testing.T) {
+	a := newAPITest(t, nil)
+	path := contentsPath + "ledger/signed checkpoint #3.json"
+	a.srv.Handle("GET", path, a.srv.Load("get-content-404").Response)
+	a.srv.Handle("POST", path, a.srv.Load("create-file").Response)
+	if _, err := a.client.PutFile(context.Background(), commons, "ledger/signed checkpoint #3.json", "", []byte("{}"), "Checkpoint 3"); err != nil {
+		t.Fatal(err)
+	}
+	a.wantCalls(t, "GET "+path+"?ref=", "POST "+path)
+	if b := sentFields(t, a.sent()[1])["branch"]; b != "" {
+		t.Errorf("branch %v sent for the default branch", b)
+	}
+}
+
+// Someone changed the file between the read and the write: Gitea's 422 for
+// a stale SHA or for a file created meanwhile, and a 409, are conflicts to
+// try again; another 422 is not.
+func TestPutFileConflict(t *testing.T) {
+	newContent := []byte("# commons\n\nSigned checkpoints are in ledger/.\n")
+	for _, tc := range []struct {
+		name     string
+		setup    func(a *apiTest)
+		path     string
+		content  []byte
+		message  string
+		status   int
+		conflict bool
+	}{
+		{"stale SHA", func(a *apiTest) { a.srv.Replay("get-content"); a.srv.Replay("update-file-stale-422") },
+			"README.md", newContent, "Checkpoint 7", 422, true},
+		{"created meanwhile", func(a *apiTest) {
+			a.srv.Handle("GET", contentsPath+"ledger/checkpoint.json", a.srv.Load("get-content-404").Response)
+			a.srv.Replay("create-file-exists-422")
+		}, "ledger/checkpoint.json", []byte("{\"seq\":1}\n"), "Checkpoint 1", 422, true},
+		{"409", func(a *apiTest) {
+			a.srv.Replay("get-content")
+			a.srv.Handle("PUT", contentsPath+"README.md", fixtures.Response{Status: 409, Body: json.RawMessage(`{"message":"sha does not match","url":"http://127.0.0.1:3000/api/swagger"}`)})
+		}, "README.md", newContent, "Checkpoint 7", 409, true},
+		{"invalid path", func(a *apiTest) {
+			a.srv.Replay("get-content")
+			a.srv.Handle("PUT", contentsPath+"README.md", fixtures.Response{Status: 422, Body: json.RawMessage(`{"message":"path contains a malformed path component [path: README.md]","url":"http://127.0.0.1:3000/api/swagger"}`)})
+		}, "README.md", newContent, "Checkpoint 7", 422, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAPITest(t, nil)
+			tc.setup(a)
+			_, err := a.client.PutFile(context.Background(), commons, tc.path, "main", tc.content, tc.message)
+			ae := apiError(t, err, "PutFile")
+			if ae.Status != tc.status || ae.Conflict != tc.conflict || ae.Temporary() != tc.conflict || errors.Is(err, forges.ErrNotFound) {
+				t.Errorf("got %+v", ae)
+			}
+			if got := a.obs.last(t); got.outcome != "client_error" {
+				t.Errorf("observer: %+v", got)
+			}
+			if n := len(a.sent()); n != 2 {
+				t.Errorf("%d requests, want 2", n)
+			}
+		})
+	}
+}
+
+// A repository that is not there: the read and the write both answer 404,
+// which is permanent.
+func TestPutFileRepoNotFound(t *testing.T) {
+	a := newAPITest(t, nil)
+	gone := forges.RepoRef{Owner: "federation", Name: "gone"}
+	path := "/api/v1/repos/federation/gone/contents/ledger/checkpoint.json"
+	a.srv.Handle("GET", path, a.srv.Load("get-issue-404").Response)
+	a.srv.Handle("POST", path, a.srv.Load("get-issue-404").Response)
+	_, err := a.client.PutFile(context.Background(), gone, "ledger/checkpoint.json", "main", []byte("{}"), "Checkpoint 1")
+	if !errors.Is(err, forges.ErrNotFound) {
+		t.Fatalf("want ErrNotFound, got %v", err)
+	}
+	if ae := apiError(t, err, "PutFile"); ae.Temporary() || ae.Conflict || ae.Message != "not found" {
+		t.Errorf("got %+v", ae)
+	}
+	a.wantCalls(t, "GET "+path+"?ref=main", "POST "+path)
+	if got := a.obs.last(t); got.outcome != "not_found" {
+		t.Errorf("observer: %+v", got)
+	}
+}
+
+// What PutFile refuses: a directory (after reading it), and paths that
+// name no file or climb out (before asking Gitea anything).
+func TestPutFileRefuses(t *testing.T) {
+	a := newAPITest(t, nil)
+	a.srv.Replay("list-dir")
+	_, err := a.client.PutFile(context.Background(), commons, ".accord", "main", []byte("x"), "x")
+	if ae := apiError(t, err, "PutFile"); ae.Temporary() || errors.Is(err, forges.ErrNotFound) {
+		t.Errorf("directory: got %+v", ae)
+	}
+	a.wantCalls(t, "GET "+contentsPath+".accord?ref=main")
+	for _, p := range []string{"", "ledger/", "../secrets", "ledger/../../x"} {
+		_, err := a.client.PutFile(context.Background(), commons, p, "main", []byte("x"), "x")
+		if ae := apiError(t, err, "PutFile"); ae.Temporary() {
+			t.Errorf("%q: got %+v", p, ae)
+		}
+	}
+	if n := len(a.sent()); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}
+
 func TestListDir(t *testing.T) {
 	a := newAPITest(t, nil)
 	a.srv.Replay("list-dir")
@@ -1416,6 +1610,7 @@ func everyMethod(c *gitea.Client) map[string]error {
 	errs["AddReaction"] = c.AddReaction(ctx, commons, 1, forges.ReactionEyes)
 	_, errs["GetFile"] = c.GetFile(ctx, commons, "README.md", "")
 	_, errs["ListDir"] = c.ListDir(ctx, commons, ".accord", "")
+	_, errs["PutFile"] = c.PutFile(ctx, commons, "ledger/checkpoint.json", "main", []byte("{}"), "Checkpoint 1")
 	_, errs["DefaultBranch"] = c.DefaultBranch(ctx, commons)
 	_, errs["ResolveRef"] = c.ResolveRef(ctx, commons, "main")
 	_, errs["Permission"] = c.Permission(ctx, commons, "bob")
@@ -1460,8 +1655,8 @@ func TestTokenNeverInErrors(t *testing.T) {
 				t.Errorf("%d: %s: token in %q", resp.Status, op, err.Error())
 			}
 		}
-		if len(a.obs.calls) != 20 {
-			t.Errorf("%d: %d calls reported, want 20", resp.Status, len(a.obs.calls))
+		if len(a.obs.calls) != 21 {
+			t.Errorf("%d: %d calls reported, want 21", resp.Status, len(a.obs.calls))
 		}
 		for _, c := range a.obs.calls {
 			if strings.Contains(c.forge+c.op+c.outcome, apiToken) {

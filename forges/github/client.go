@@ -563,6 +563,96 @@ func (c *Client) contents(ctx context.Context, op string, repo forges.RepoRef, p
 	return file, dir, err
 }
 
+// PutFile commits content to path on branch ("" for the default branch):
+// it reads the file first, to learn the blob SHA GitHub wants for a
+// replacement (a 404 means there is none yet), and makes no commit when
+// the content is already there. A 409 (the file changed since it was read)
+// or a 422 for a missing "sha" (the file was created since) is a Conflict,
+// to try again. GitHub answers both with the same PUT; CreateFile and
+// UpdateFile differ only in the SHA they send.
+func (c *Client) PutFile(ctx context.Context, repo forges.RepoRef, path, branch string, content []byte, message string) (string, error) {
+	const op = "PutFile"
+	switch {
+	case path == "" || strings.HasSuffix(path, "/"):
+		return "", c.refuse(op, fmt.Sprintf("path %q does not name a file", path))
+	case strings.Contains(path, ".."):
+		return "", c.refuse(op, fmt.Sprintf("path %q must not contain \"..\"", path))
+	}
+	// The client first: a 404 finding the App's installation is not a
+	// missing file.
+	api, err := c.repoClient(ctx, op, repo)
+	if err != nil {
+		return "", err
+	}
+	file, _, err := c.contents(ctx, op, repo, path, branch)
+	var sha *string
+	switch {
+	case errors.Is(err, forges.ErrNotFound):
+	case err != nil:
+		return "", err
+	case file == nil:
+		return "", c.refuse(op, path+" is a directory")
+	case sameFile(file, content):
+		return "", nil
+	default:
+		sha = gh.String(file.GetSHA())
+	}
+	opts := &gh.RepositoryContentFileOptions{
+		Message: &message,
+		Content: content, // go-github encodes it in base64
+		SHA:     sha,
+		Branch:  optional(branch),
+	}
+	// go-github puts the path into the URL as it is: a space or "#" would
+	// not reach GitHub as part of the path.
+	escaped := escapePath(path)
+	res, err := get(c, op, func() (*gh.RepositoryContentResponse, *gh.Response, error) {
+		if sha == nil {
+			return api.Repositories.CreateFile(ctx, repo.Owner, repo.Name, escaped, opts)
+		}
+		return api.Repositories.UpdateFile(ctx, repo.Owner, repo.Name, escaped, opts)
+	})
+	var ae *forges.APIError
+	if errors.As(err, &ae) && lostRace(ae) {
+		ae.Conflict = true
+	}
+	if err != nil {
+		return "", err
+	}
+	commit := res.Commit.GetSHA()
+	if !forges.IsSHA(commit) {
+		return "", c.refuse(op, path+": the answer has no commit SHA")
+	}
+	return commit, nil
+}
+
+// sameFile reports whether file holds content: by its decoded content, or,
+// where GitHub leaves that out (encoding "none", a file over 1 MB), by its
+// blob SHA.
+func sameFile(file *gh.RepositoryContent, content []byte) bool {
+	if have, err := file.GetContent(); err == nil && file.Content != nil {
+		return have == string(content)
+	}
+	return file.GetSHA() == forges.BlobSHA(content)
+}
+
+// lostRace reports GitHub's answers to a write based on a file that has
+// changed: 409 for a SHA that is no longer the file's, 422 `"sha" wasn't
+// supplied` for a file created since it was found missing.
+func lostRace(e *forges.APIError) bool {
+	return e.Status == http.StatusConflict ||
+		e.Status == http.StatusUnprocessableEntity && strings.Contains(e.Message, `"sha" wasn't supplied`)
+}
+
+// escapePath escapes each segment of a slash-separated path.
+func escapePath(path string) string {
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}
+
 // DefaultBranch returns the repository's default branch.
 func (c *Client) DefaultBranch(ctx context.Context, repo forges.RepoRef) (string, error) {
 	const op = "DefaultBranch"

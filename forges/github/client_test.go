@@ -2,6 +2,7 @@ package github_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -349,6 +350,219 @@ func TestListDir(t *testing.T) {
 	srv.Handle("GET", helloPath+"/contents/README.md", fixtures.Route{Body: fixtures.Load(t, "get-content-file")})
 	_, err = c.ListDir(ctx, hello, "README.md", "")
 	eq(t, "file as dir", apiError(t, err).Status, 422)
+}
+
+// createFile is the repository of octokit's create-file recording.
+var createFile = forges.RepoRef{Owner: "octokit-fixture-org", Name: "create-file"}
+
+const createFilePath = "/repos/octokit-fixture-org/create-file"
+
+// recordedCommit is the commit the create-file recording answers with.
+const recordedCommit = "0000000000000000000000000000000000000002"
+
+// fileBody is the recorded file answer (get-content-file) made into the
+// answer for path holding content: name, path, size, content and blob SHA.
+func fileBody(t *testing.T, path, content string) []byte {
+	t.Helper()
+	var doc map[string]any
+	must(t, json.Unmarshal(fixtures.Load(t, "get-content-file"), &doc))
+	doc["name"] = path[strings.LastIndex(path, "/")+1:]
+	doc["path"] = path
+	doc["size"] = len(content)
+	doc["content"] = base64.StdEncoding.EncodeToString([]byte(content)) + "\n"
+	doc["sha"] = forges.BlobSHA([]byte(content))
+	b, err := json.Marshal(doc)
+	must(t, err)
+	return b
+}
+
+// sentJSON is the JSON body of a request.
+func sentJSON(t *testing.T, r fixtures.Request) map[string]any {
+	t.Helper()
+	var body map[string]any
+	if err := json.Unmarshal(r.Body, &body); err != nil {
+		t.Fatalf("%s %s: body %q: %v", r.Method, r.Path, r.Body, err)
+	}
+	return body
+}
+
+// The recorded create-file exchange: the file is not there (404), so it is
+// created, with no SHA, on the default branch.
+func TestPutFileCreates(t *testing.T) {
+	c, srv, obs := tokenClient(t)
+	path := createFilePath + "/contents/test.txt"
+	srv.Handle("GET", path, fixtures.Route{Status: 404, Body: fixtures.Load(t, "not-found")})
+	srv.Handle("PUT", path, fixtures.Route{
+		Status: http.StatusCreated,
+		Body:   fixtures.Load(t, "create-file"),
+		JSON:   map[string]any{"message": "create test.txt", "content": "VGVzdCBjb250ZW50"}, // as recorded
+	})
+	got, err := c.PutFile(ctx, createFile, "test.txt", "", []byte("Test content"), "create test.txt")
+	must(t, err)
+	eq(t, "commit", got, recordedCommit)
+	eq(t, "requests", paths(srv), []string{"GET " + path, "PUT " + path})
+	reqs := srv.Requests()
+	eq(t, "ref asked", reqs[0].Query.Has("ref"), false)
+	sent := sentJSON(t, reqs[1])
+	for _, field := range []string{"sha", "branch"} {
+		if v, ok := sent[field]; ok {
+			t.Errorf("%s %v sent for a new file on the default branch", field, v)
+		}
+	}
+	eq(t, "observed", obs.Calls(), []string{"gh-test PutFile not_found", "gh-test PutFile ok"})
+}
+
+// A file that is there is replaced on the branch, with its blob SHA.
+func TestPutFileUpdates(t *testing.T) {
+	c, srv, obs := tokenClient(t)
+	path := helloPath + "/contents/README.md"
+	srv.Handle("GET", path, fixtures.Route{
+		Body:  fixtures.Load(t, "get-content-file"),
+		Query: map[string][]string{"ref": {"master"}},
+	})
+	srv.Handle("PUT", path, fixtures.Route{
+		Body: fixtures.Load(t, "create-file"), // an update answers the same shape, 200
+		JSON: map[string]any{
+			"message": "Checkpoint 7",
+			"content": base64.StdEncoding.EncodeToString([]byte("# hello-world\n\nsigned\n")),
+			"sha":     "93a078d1c3f76aa1ca11def8f882a06df1d4a01b",
+			"branch":  "master",
+		},
+	})
+	got, err := c.PutFile(ctx, hello, "README.md", "master", []byte("# hello-world\n\nsigned\n"), "Checkpoint 7")
+	must(t, err)
+	eq(t, "commit", got, recordedCommit)
+	eq(t, "requests", paths(srv), []string{"GET " + path, "PUT " + path})
+	eq(t, "observed", obs.Calls(), []string{"gh-test PutFile ok", "gh-test PutFile ok"})
+}
+
+// The content already there makes no commit: no PUT at all.
+func TestPutFileUnchanged(t *testing.T) {
+	c, srv, obs := tokenClient(t)
+	path := helloPath + "/contents/README.md"
+	srv.Handle("GET", path, fixtures.Route{Body: fixtures.Load(t, "get-content-file")})
+	got, err := c.PutFile(ctx, hello, "README.md", "", []byte("# hello-world"), "Checkpoint 7")
+	must(t, err)
+	eq(t, "commit", got, "")
+	eq(t, "requests", paths(srv), []string{"GET " + path})
+	eq(t, "observed", obs.Calls(), []string{"gh-test PutFile ok"})
+
+	t.Run("content not sent", func(t *testing.T) {
+		// A file over 1 MB comes with encoding "none" and no content: its
+		// blob SHA says whether it holds the same.
+		big := withField(t, "get-content-file", "encoding", "none")
+		var doc map[string]any
+		must(t, json.Unmarshal(big, &doc))
+		doc["content"] = ""
+		big, err := json.Marshal(doc)
+		must(t, err)
+		srv.Handle("GET", path, fixtures.Route{Body: big})
+		n := srv.Count("PUT", path)
+		got, err := c.PutFile(ctx, hello, "README.md", "", []byte("# hello-world"), "Checkpoint 7")
+		must(t, err)
+		eq(t, "commit", got, "")
+		eq(t, "PUTs", srv.Count("PUT", path), n)
+
+		srv.Handle("PUT", path, fixtures.Route{
+			Body: fixtures.Load(t, "create-file"),
+			JSON: map[string]any{"sha": "93a078d1c3f76aa1ca11def8f882a06df1d4a01b"},
+		})
+		got, err = c.PutFile(ctx, hello, "README.md", "", []byte("# hello-world!"), "Checkpoint 7")
+		must(t, err)
+		eq(t, "commit", got, recordedCommit)
+	})
+}
+
+// A path with spaces, slashes and a "#" reaches GitHub whole, escaped.
+func TestPutFileEscapesPath(t *testing.T) {
+	c, srv, _ := tokenClient(t)
+	path := octocatPath + "/contents/ledger/signed%20checkpoint%20%233.json"
+	srv.Handle("GET", path, fixtures.Route{Status: 404, Body: fixtures.Load(t, "not-found")})
+	srv.Handle("PUT", path, fixtures.Route{Status: http.StatusCreated, Body: fixtures.Load(t, "create-file")})
+	_, err := c.PutFile(ctx, octocat, "ledger/signed checkpoint #3.json", "main", []byte("{}"), "Checkpoint 3")
+	must(t, err)
+	eq(t, "requests", paths(srv), []string{"GET " + path, "PUT " + path})
+}
+
+// Someone changed the file between the read and the write: GitHub's 409
+// for a stale SHA, and its 422 for a file created since it was found
+// missing, are conflicts to try again.
+func TestPutFileConflict(t *testing.T) {
+	path := createFilePath + "/contents/test.txt"
+	t.Run("stale SHA", func(t *testing.T) {
+		c, srv, obs := tokenClient(t)
+		srv.Handle("GET", path, fixtures.Route{Body: fileBody(t, "test.txt", "Test content")})
+		srv.Handle("PUT", path, fixtures.Route{
+			Status: http.StatusConflict,
+			Body:   fixtures.Load(t, "file-conflict"),
+			JSON:   map[string]any{"sha": "3f3f005b29247e51a4f4d6b8ce07b67646cd6074"},
+		})
+		_, err := c.PutFile(ctx, createFile, "test.txt", "main", []byte("Test content, signed"), "Checkpoint 8")
+		ae := apiError(t, err)
+		eq(t, "status", ae.Status, 409)
+		eq(t, "conflict", ae.Conflict, true)
+		eq(t, "temporary", ae.Temporary(), true)
+		eq(t, "not found", errors.Is(err, forges.ErrNotFound), false)
+		eq(t, "error", err.Error(), "gh-test PutFile: 409 test.txt does not match 3f3f005b29247e51a4f4d6b8ce07b67646cd6074")
+		eq(t, "observed", obs.Calls(), []string{"gh-test PutFile ok", "gh-test PutFile client_error"})
+	})
+	t.Run("created meanwhile", func(t *testing.T) {
+		c, srv, _ := tokenClient(t)
+		srv.Handle("GET", path, fixtures.Route{Status: 404, Body: fixtures.Load(t, "not-found")})
+		srv.Handle("PUT", path, fixtures.Route{Status: 422, Body: fixtures.Load(t, "sha-not-supplied")})
+		_, err := c.PutFile(ctx, createFile, "test.txt", "main", []byte("Test content"), "Checkpoint 8")
+		ae := apiError(t, err)
+		eq(t, "status", ae.Status, 422)
+		eq(t, "conflict", ae.Conflict, true)
+		eq(t, "temporary", ae.Temporary(), true)
+	})
+	t.Run("other 422", func(t *testing.T) {
+		c, srv, _ := tokenClient(t)
+		srv.Handle("GET", path, fixtures.Route{Status: 404, Body: fixtures.Load(t, "not-found")})
+		srv.Handle("PUT", path, fixtures.Route{Status: 422, Body: fixtures.Load(t, "validation-failed")})
+		_, err := c.PutFile(ctx, createFile, "test.txt", "main", []byte("Test content"), "Checkpoint 8")
+		ae := apiError(t, err)
+		eq(t, "conflict", ae.Conflict, false)
+		eq(t, "temporary", ae.Temporary(), false)
+	})
+}
+
+// A repository that is not there (or not visible to the token): the read
+// and the write both answer 404, which is permanent.
+func TestPutFileRepoNotFound(t *testing.T) {
+	c, srv, obs := tokenClient(t)
+	gone := forges.RepoRef{Owner: "octocat", Name: "gone"}
+	path := "/repos/octocat/gone/contents/ledger/checkpoint.json"
+	srv.Handle("GET", path, fixtures.Route{Status: 404, Body: fixtures.Load(t, "not-found")})
+	srv.Handle("PUT", path, fixtures.Route{Status: 404, Body: fixtures.Load(t, "not-found")})
+	_, err := c.PutFile(ctx, gone, "ledger/checkpoint.json", "main", []byte("{}"), "Checkpoint 1")
+	if !errors.Is(err, forges.ErrNotFound) {
+		t.Fatalf("error %v is not ErrNotFound", err)
+	}
+	ae := apiError(t, err)
+	eq(t, "temporary", ae.Temporary(), false)
+	eq(t, "conflict", ae.Conflict, false)
+	eq(t, "message", ae.Message, "Not Found")
+	eq(t, "observed", obs.Calls(), []string{"gh-test PutFile not_found", "gh-test PutFile not_found"})
+}
+
+// What PutFile refuses: a directory (after reading it), and paths that
+// name no file or climb out (before asking GitHub anything).
+func TestPutFileRefuses(t *testing.T) {
+	c, srv, _ := tokenClient(t)
+	srv.Handle("GET", helloPath+"/contents/docs", fixtures.Route{Body: fixtures.Load(t, "get-content-dir")})
+	_, err := c.PutFile(ctx, hello, "docs", "", []byte("x"), "x")
+	ae := apiError(t, err)
+	eq(t, "status", ae.Status, 422)
+	eq(t, "temporary", ae.Temporary(), false)
+	eq(t, "requests", paths(srv), []string{"GET " + helloPath + "/contents/docs"})
+
+	for _, p := range []string{"", "ledger/", "../secrets", "ledger/../../x"} {
+		n := len(srv.Requests())
+		_, err := c.PutFile(ctx, hello, p, "", []byte("x"), "x")
+		eq(t, p+": status", apiError(t, err).Status, 422)
+		eq(t, p+": requests made", len(srv.Requests()), n)
+	}
 }
 
 func TestDefaultBranch(t *testing.T) {
@@ -1091,6 +1305,10 @@ var calls = map[string]func(c forges.Client, repo forges.RepoRef) error{
 	"ListIssues":  func(c forges.Client, r forges.RepoRef) error { _, _, err := c.ListIssues(ctx, r, 1); return err },
 	"ListReleases": func(c forges.Client, r forges.RepoRef) error {
 		_, _, err := c.ListReleases(ctx, r, 1)
+		return err
+	},
+	"PutFile": func(c forges.Client, r forges.RepoRef) error {
+		_, err := c.PutFile(ctx, r, "ledger/checkpoint.json", "main", []byte("{}"), "Checkpoint 1")
 		return err
 	},
 	"Connect": func(c forges.Client, r forges.RepoRef) error {
