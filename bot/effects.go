@@ -41,6 +41,8 @@ type effectArgs struct {
 	SHA       string         `json:"sha,omitempty"`
 	Status    *forges.Status `json:"status,omitempty"`
 	Proposal  int64          `json:"proposal,omitempty"`
+	Path      string         `json:"path,omitempty"`
+	Branch    string         `json:"branch,omitempty"`
 }
 
 // markerPrefix starts the hidden line every comment of the bot opens with.

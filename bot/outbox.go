@@ -48,6 +48,9 @@ type Outbox struct {
 	// ResultBody its result comment (OpProposalResult).
 	StatusBody func(ctx context.Context, proposal int64) (string, error)
 	ResultBody func(ctx context.Context, proposal int64) (string, error)
+	// Checkpoint is the latest signed checkpoint of the ledger and its tree
+	// size (OpPublishCheckpoint).
+	Checkpoint func(ctx context.Context) (int64, string, error)
 	// Self tells the bot's own comments; default: from Clients.
 	Self *Self
 
@@ -250,6 +253,16 @@ func (o *Outbox) do(ctx context.Context, e *store.Effect) error {
 			return err
 		}
 		_, err = c.CreateComment(ctx, a.Repo, a.Number, a.Marker+"\n"+body)
+		return err
+	case OpPublishCheckpoint:
+		if o.Checkpoint == nil {
+			return fmt.Errorf("effect %d: no checkpoints to publish", e.Seq)
+		}
+		size, text, err := o.Checkpoint(ctx)
+		if err != nil || text == "" {
+			return err
+		}
+		_, err = c.PutFile(ctx, a.Repo, a.Path, a.Branch, []byte(text), fmt.Sprintf("accord: ledger checkpoint, %d entries", size))
 		return err
 	case OpAddLabels:
 		return c.AddLabels(ctx, a.Repo, a.Number, a.Labels)

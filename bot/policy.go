@@ -55,6 +55,9 @@ type Policies struct {
 	Log     *slog.Logger
 
 	Now func() time.Time // the clock; time.Now when nil
+	// Accepted, if set, is called after a version is put in force (a
+	// checkpoint of the ledger is signed then).
+	Accepted func(ctx context.Context)
 
 	current atomic.Pointer[policies.Set]
 	mu      sync.Mutex
@@ -216,6 +219,9 @@ func (p *Policies) take(ctx context.Context, version string, files map[string][]
 	set.Version = version
 	p.current.Store(set)
 	p.Log.Info("policy version in force", "version", version, "source", p.Source.String(), "approved_by", entry.ApprovedBy, "bootstrap", entry.Bootstrap)
+	if p.Accepted != nil {
+		p.Accepted(ctx)
+	}
 	return readResult{set: set}, nil
 }
 

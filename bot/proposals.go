@@ -44,8 +44,11 @@ type Proposals struct {
 	Store    *store.Store
 	Clients  map[string]forges.Client // to read pull requests' files and heads, and the comments at the close
 	Self     *Self                    // the bot's own comments, skipped when the comments are read at the close
-	Log      *slog.Logger
-	Window   time.Duration // at most one status comment edit per window; default 5s
+	// Checkpoints signs the ledger's checkpoint a result comment quotes
+	// (nil: none is quoted).
+	Checkpoints *Checkpoints
+	Log         *slog.Logger
+	Window      time.Duration // at most one status comment edit per window; default 5s
 	// Grace is how long after a deadline the close waits for the forge's
 	// deliveries of votes cast in time (delivery lag); default 1 minute.
 	Grace time.Duration

@@ -71,6 +71,15 @@ func (h *Proposals) ResultBody(ctx context.Context, id int64) (string, error) {
 	}
 	fmt.Fprintf(&b, "Rules: profile **%s** of policy version `%s`, in force when the vote opened.\n\n", p.Profile, p.Policy)
 	fmt.Fprintf(&b, "Recorded in the ledger as entry `%s` (`accord ledger export` shows it; `accord ledger verify` checks it).\n", hash)
+	cp, err := h.Checkpoints.Latest(ctx)
+	if err != nil {
+		return "", err
+	}
+	if cp != nil {
+		fmt.Fprintf(&b, "\nThe ledger's signed checkpoint with this outcome in it (%d entries). Keep it: "+
+			"`accord ledger verify --checkpoint FILE` shows that a later log still holds it, and "+
+			"`accord ledger prove %s` that this outcome is in it.\n\n```\n%s```\n", cp.Size, OutcomeKey(p.ID), cp.Signed)
+	}
 	return b.String(), nil
 }
 

@@ -24,9 +24,11 @@ type Server struct {
 	// CloseEvery (default 5 s).
 	Proposals  *Proposals
 	CloseEvery time.Duration
-	Metrics    *Metrics
-	Store      *store.Store
-	Log        *slog.Logger
+	// Checkpoints, if set, signs the ledger's checkpoints on its schedule.
+	Checkpoints *Checkpoints
+	Metrics     *Metrics
+	Store       *store.Store
+	Log         *slog.Logger
 	// Ready lists readiness checks beyond the database's, by name.
 	Ready map[string]Ready
 }
@@ -90,6 +92,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	} else {
 		proposalsDone <- nil
 	}
+	checkpointsDone := make(chan error, 1)
+	if s.Checkpoints != nil {
+		go func() { checkpointsDone <- s.Checkpoints.Run(workCtx) }()
+	} else {
+		checkpointsDone <- nil
+	}
 	outboxDone := make(chan error, 1)
 	if s.Outbox != nil {
 		go func() { outboxDone <- s.Outbox.Run(workCtx) }()
@@ -119,6 +127,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if perr := <-proposalsDone; perr != nil && err == nil {
 		err = perr
+	}
+	if cerr := <-checkpointsDone; cerr != nil && err == nil {
+		err = cerr
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
