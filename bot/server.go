@@ -43,6 +43,8 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /api/v1/ledger/checkpoint", s.ledgerCheckpoint)
+	mux.HandleFunc("GET /api/v1/ledger/consistency", s.ledgerConsistency)
 	return mux
 }
 
