@@ -85,6 +85,16 @@ func parseProof(file []byte) (InclusionProof, error) {
 	if err := checkText(file); err != nil {
 		return p, err
 	}
+	var blank []string
+	all := strings.Split(string(file), "\n")
+	for i, l := range all[:len(all)-1] {
+		if l == "" {
+			blank = append(blank, strconv.Itoa(i+1))
+		}
+	}
+	if len(blank) > 2 {
+		return p, fmt.Errorf("lines %s are blank; a proof file has two blank lines, one before the signed checkpoint and the checkpoint's own before its signatures", strings.Join(blank, ", "))
+	}
 	head, rest, ok := bytes.Cut(file, []byte("\n\n"))
 	if !ok {
 		return p, fmt.Errorf("no blank line between the proof and the signed checkpoint")

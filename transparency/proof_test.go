@@ -153,6 +153,8 @@ func TestParseProofStrict(t *testing.T) {
 		{"checkpoint unsigned", head + "\n\n" + cp[:strings.Index(cp, "\n\n")+1], "signed checkpoint: malformed: no blank line before the signatures"},
 		{"checkpoint malformed", head + "\n\n" + strings.Replace(cp, "\n5\n", "\n05\n", 1), "from line 6: signed checkpoint: checkpoint: malformed: line 2 (tree size) \"05\" has a leading zero"},
 		{"empty", "", "no blank line"},
+		{"a blank line among the hashes", with(3, "\n"+lines[3]), "lines 4, 6, 10 are blank; a proof file has two blank lines"},
+		{"blank lines at the end", good + "\n\n", "lines 5, 9, 11, 12 are blank"},
 	} {
 		_, err := ParseProof([]byte(c.file))
 		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), c.says) {
