@@ -11,10 +11,14 @@ import (
 
 // ProveConsistency returns the proof that the tree of the first newSize
 // leaves extends the tree of the first oldSize (tlog.ProveTree), reading
-// hashes from r. It is empty when oldSize is 0 or newSize.
+// hashes from r. It is empty when oldSize is 0 or newSize. If r has a
+// Size() int64 method, as HashStore does, a newSize beyond it is refused.
 func ProveConsistency(oldSize, newSize int64, r tlog.HashReader) (tlog.TreeProof, error) {
 	if oldSize < 0 || oldSize > newSize || newSize > MaxSize {
 		return nil, fmt.Errorf("no consistency proof from a tree of %d leaves to one of %d: the sizes must be 0 ≤ old ≤ new ≤ 2^62", oldSize, newSize)
+	}
+	if err := holds(r, newSize); err != nil {
+		return nil, err
 	}
 	if oldSize == 0 || oldSize == newSize {
 		return tlog.TreeProof{}, nil

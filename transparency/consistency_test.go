@@ -51,8 +51,13 @@ func TestConsistency(t *testing.T) {
 			t.Errorf("ProveConsistency(%d, %d): no error", c[0], c[1])
 		}
 	}
-	if _, err := ProveConsistency(5, 301, l.store); err == nil {
-		t.Error("ProveConsistency beyond the store: no error")
+	if _, err := ProveConsistency(5, 301, l.store); err == nil || err.Error() != "no proof in a tree of 301 leaves from a log of 300" {
+		t.Errorf("ProveConsistency beyond the store: %v", err)
+	}
+	// A tree of one leaf needs no stored hash, yet an empty store has no
+	// such tree.
+	if _, err := ProveInclusion(0, 1, NewHashStore(0)); err == nil {
+		t.Error("ProveInclusion(0, 1) from an empty store: no error")
 	}
 }
 

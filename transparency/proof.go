@@ -30,12 +30,24 @@ type InclusionProof struct {
 
 // ProveInclusion returns the proof that leaf index is in the tree of the
 // first size leaves (tlog.ProveRecord), reading hashes from r (a HashStore,
-// or the store's own HashReader).
+// or the store's own HashReader). If r has a Size() int64 method, as
+// HashStore does, a size beyond it is refused.
 func ProveInclusion(index, size int64, r tlog.HashReader) (tlog.RecordProof, error) {
 	if size < 1 || size > MaxSize || index < 0 || index >= size {
 		return nil, fmt.Errorf("no inclusion proof for leaf index %d in a tree of %d leaves: the index must be at least 0 and less than the size", index, size)
 	}
+	if err := holds(r, size); err != nil {
+		return nil, err
+	}
 	return tlog.ProveRecord(size, index, r)
+}
+
+// holds refuses a tree size beyond what r holds, if r says.
+func holds(r tlog.HashReader, size int64) error {
+	if s, ok := r.(interface{ Size() int64 }); ok && size > s.Size() {
+		return fmt.Errorf("no proof in a tree of %d leaves from a log of %d", size, s.Size())
+	}
+	return nil
 }
 
 // FormatProof writes p as an inclusion proof file. It checks that p's
