@@ -46,26 +46,28 @@ func decodeEntryHash(b *[sha256.Size]byte, s string) error {
 	if len(s) != 2*sha256.Size {
 		return fmt.Errorf("%w: entry hash %q is %d characters, not 64 lowercase hex digits", ErrMalformed, short(s), len(s))
 	}
+	var bad byte
 	for i := range b {
-		hi, ok1 := fromHex(s[2*i])
-		lo, ok2 := fromHex(s[2*i+1])
-		if !ok1 || !ok2 {
-			return fmt.Errorf("%w: entry hash %q is not 64 lowercase hex digits", ErrMalformed, short(s))
-		}
-		b[i] = hi<<4 | lo
+		hi, lo := nibble[s[2*i]], nibble[s[2*i+1]]
+		bad |= hi | lo
+		b[i] = hi<<4 | lo&0x0f
+	}
+	if bad&0xf0 != 0 {
+		return fmt.Errorf("%w: entry hash %q is not 64 lowercase hex digits", ErrMalformed, short(s))
 	}
 	return nil
 }
 
-func fromHex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
+// nibble is the value of each lowercase hex digit, 0xff for other bytes.
+var nibble = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return 0, false
-}
+	for i, c := range "0123456789abcdef" {
+		t[c] = byte(i)
+	}
+	return t
+}()
 
 // short cuts s for an error message.
 func short(s string) string {
