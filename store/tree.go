@@ -3,13 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/accord-coop/accord/transparency"
 )
 
 // treeSchema keeps the ledger's Merkle tree (RFC 6962, as Go's checksum
@@ -31,15 +32,6 @@ BEGIN
 	SELECT RAISE(ABORT, 'the ledger is append-only');
 END;
 `
-
-// leafData is a ledger entry's leaf in the tree: the 32 bytes of its hash.
-func leafData(entryHash string) ([]byte, error) {
-	b, err := hex.DecodeString(entryHash)
-	if err != nil || len(b) != 32 {
-		return nil, fmt.Errorf("entry hash %q is not 32 bytes of hex", entryHash)
-	}
-	return b, nil
-}
 
 // querier reading one row.
 type rowQuerier interface {
@@ -111,7 +103,7 @@ func (w *treeWriter) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // add stores the hashes for leaf n, the entry whose hash is entryHash.
 func (w *treeWriter) add(n int64, entryHash string) error {
-	data, err := leafData(entryHash)
+	data, err := transparency.LeafData(entryHash)
 	if err != nil {
 		return fmt.Errorf("ledger entry %d: %w", n+1, err)
 	}
