@@ -63,26 +63,75 @@ func writeJSONString(b *bytes.Buffer, s string) {
 // naming the line's number. Blank lines are skipped.
 func VerifyJSONL(r io.Reader) (count int64, head string, err error) {
 	var v Verifier
-	br := bufio.NewReaderSize(r, 1<<16)
-	for line := 1; ; line++ {
-		text, rerr := br.ReadBytes('\n')
-		if rerr != nil && !errors.Is(rerr, io.EOF) {
-			return v.Count(), v.Head(), fmt.Errorf("line %d: %w", line, rerr)
-		}
-		if t := bytes.TrimSpace(text); len(t) > 0 {
-			e, err := parseJSONL(t, line)
-			if err == nil {
-				err = v.Add(e)
-			}
-			if err != nil {
-				return v.Count(), v.Head(), err
-			}
-		}
-		if rerr != nil { // io.EOF
+	jr := NewJSONLReader(r)
+	for {
+		e, err := jr.Next()
+		if err == io.EOF {
 			return v.Count(), v.Head(), nil
+		}
+		if err == nil {
+			err = v.Add(e)
+		}
+		if err != nil {
+			return v.Count(), v.Head(), err
 		}
 	}
 }
+
+// JSONLReader reads an export one entry at a time, in order, without
+// checking the chain (VerifyJSONL and `accord audit` read with it). Its
+// memory does not grow with the export: each line is read, decoded and
+// handed on.
+type JSONLReader struct {
+	br   *bufio.Reader
+	line int
+	err  error // a read error or io.EOF: every later Next returns it
+}
+
+// NewJSONLReader reads an export from r.
+func NewJSONLReader(r io.Reader) *JSONLReader {
+	return &JSONLReader{br: bufio.NewReaderSize(r, 1<<16)}
+}
+
+// Line is the number of the line Next read last (1 for the first).
+func (r *JSONLReader) Line() int { return r.line }
+
+// Next returns the next entry, skipping blank lines, and io.EOF after the
+// last. A line that is not a well-formed entry gives a *BrokenError when
+// its seq can be read, else a *LineError; either way Next has moved past
+// it, so reading may go on. An error reading r ends the reading: it is
+// returned, naming the line, by this and every later call.
+func (r *JSONLReader) Next() (Entry, error) {
+	for r.err == nil {
+		r.line++
+		text, err := r.br.ReadBytes('\n')
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				r.err = io.EOF
+			} else {
+				r.err = fmt.Errorf("line %d: %w", r.line, err)
+				return Entry{}, r.err
+			}
+		}
+		if t := bytes.TrimSpace(text); len(t) > 0 {
+			return parseJSONL(t, r.line)
+		}
+	}
+	return Entry{}, r.err
+}
+
+// LineError is a line of an export that is not a ledger entry, not even
+// one whose seq can be read.
+type LineError struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string {
+	return fmt.Sprintf("line %d is not a ledger entry: %v", e.Line, e.Err)
+}
+
+func (e *LineError) Unwrap() error { return e.Err }
 
 // parseJSONL decodes one line of an export.
 func parseJSONL(text []byte, line int) (Entry, error) {
@@ -103,7 +152,7 @@ func parseJSONL(text []byte, line int) (Entry, error) {
 	if seq, ok := readSeq(text); ok {
 		return e, &BrokenError{Seq: seq, Reason: fmt.Sprintf("line %d is not a well-formed entry: %v", line, err)}
 	}
-	return e, fmt.Errorf("line %d is not a ledger entry: %v", line, err)
+	return e, &LineError{Line: line, Err: err}
 }
 
 // readSeq reads the seq of a line that is not a well-formed entry, if it
