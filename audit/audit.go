@@ -88,10 +88,11 @@ func (r *Report) Summary() string {
 
 // A rederivation re-derives one kind of result the ledger records from
 // the entries before it, and reports each difference. It sees every
-// entry, in order, once the Auditor has taken the policy versions from
-// it. To re-derive something more (payouts, once the bot writes payout
-// entries), write one and add it to Auditor.derive in New.
+// entry of the kinds it reads, in order, once the Auditor has taken the
+// policy versions from them. To re-derive something more (payouts, once
+// the bot writes payout entries), write one and add it in New.
 type rederivation interface {
+	kinds() []string // the entry kinds it reads
 	add(a *Auditor, e *ledger.Entry)
 	// summary is its part of the summary line ("" for none) and a note
 	// saying what it could not compare ("" for none).
@@ -107,6 +108,7 @@ type Auditor struct {
 	diffs    []Difference
 	policies map[string]*version // by version, as recorded
 	derive   []rederivation
+	byKind   map[string][]rederivation
 }
 
 // version is a recorded policy version: its files parsed, or why they
@@ -119,8 +121,14 @@ type version struct {
 
 // New returns an Auditor expecting the ledger's first entry.
 func New() *Auditor {
-	return &Auditor{policies: map[string]*version{},
+	a := &Auditor{policies: map[string]*version{}, byKind: map[string][]rederivation{},
 		derive: []rederivation{newOutcomes(), scores{}, &payouts{}}}
+	for _, d := range a.derive {
+		for _, k := range d.kinds() {
+			a.byKind[k] = append(a.byKind[k], d)
+		}
+	}
+	return a
 }
 
 // Add takes the next entry: it checks its place in the chain and re-derives
@@ -132,10 +140,16 @@ func (a *Auditor) Add(e ledger.Entry) {
 			a.broken = err
 		}
 	}
+	if ds := a.byKind[e.Kind]; len(ds) > 0 || e.Kind == ledger.KindPolicy {
+		a.take(e, ds) // not inline: e goes to the heap only for these
+	}
+}
+
+func (a *Auditor) take(e ledger.Entry, ds []rederivation) {
 	if e.Kind == ledger.KindPolicy {
 		a.policy(&e)
 	}
-	for _, d := range a.derive {
+	for _, d := range ds {
 		d.add(a, &e)
 	}
 }
@@ -241,6 +255,7 @@ func orMissing(err error, field string) string {
 // never recorded, so there is nothing to compare.
 type scores struct{}
 
+func (scores) kinds() []string             { return nil } // the facts, once a score is recorded
 func (scores) add(*Auditor, *ledger.Entry) {}
 
 func (scores) summary() (string, string) {
@@ -252,11 +267,9 @@ func (scores) summary() (string, string) {
 // there are none, and any found are counted, not checked.
 type payouts struct{ n int }
 
-func (p *payouts) add(_ *Auditor, e *ledger.Entry) {
-	if e.Kind == KindPayout {
-		p.n++
-	}
-}
+func (p *payouts) kinds() []string { return []string{KindPayout} }
+
+func (p *payouts) add(_ *Auditor, e *ledger.Entry) { p.n++ }
 
 func (p *payouts) summary() (string, string) {
 	if p.n == 0 {

@@ -104,6 +104,10 @@ type vote struct {
 	at, written                      time.Time
 }
 
+func (o *outcomes) kinds() []string {
+	return []string{KindProposal, ledger.KindVote, ledger.KindOutcome}
+}
+
 func (o *outcomes) add(a *Auditor, e *ledger.Entry) {
 	switch e.Kind {
 	case KindProposal:
