@@ -56,7 +56,8 @@ func (d Difference) String() string {
 // Report is what an audit found.
 type Report struct {
 	Entries int64  // entries read
-	Head    string // the hash of the last entry of the chain that holds
+	Held    int64  // of those, how many hold from the first on
+	Head    string // the hash of the last of them
 	// Broken says where the chain first fails to hold (a changed, removed
 	// or reordered entry, or a line that is not an entry); nil when it
 	// holds end to end. What follows it is still re-derived, for what it
@@ -168,7 +169,7 @@ func (a *Auditor) differ(d Difference) { a.diffs = append(a.diffs, d) }
 
 // Report is what the audit found in the entries taken so far.
 func (a *Auditor) Report() *Report {
-	r := &Report{Entries: a.entries, Head: a.v.Head(), Broken: a.broken, Differences: a.diffs}
+	r := &Report{Entries: a.entries, Held: a.v.Count(), Head: a.v.Head(), Broken: a.broken, Differences: a.diffs}
 	for _, d := range a.derive {
 		part, note := d.summary()
 		if part != "" {
