@@ -190,19 +190,25 @@ func Run(r io.Reader) (*Report, error) {
 	jr := ledger.NewJSONLReader(r)
 	for {
 		e, err := jr.Next()
-		var be *ledger.BrokenError
-		var le *ledger.LineError
 		switch {
 		case err == nil:
 			a.Add(e)
 		case err == io.EOF:
 			return a.Report(), nil
-		case errors.As(err, &be), errors.As(err, &le):
+		case unreadable(err):
 			a.Unreadable(err)
 		default:
 			return nil, err
 		}
 	}
+}
+
+// unreadable: err is a line of an export that is not an entry, not a
+// failure to read.
+func unreadable(err error) bool {
+	var be *ledger.BrokenError
+	var le *ledger.LineError
+	return errors.As(err, &be) || errors.As(err, &le)
 }
 
 // policyEntry is what the audit reads of a policy version's entry
