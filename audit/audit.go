@@ -103,13 +103,14 @@ type rederivation interface {
 // Auditor takes a ledger's entries one at a time, in order (Add), and
 // says what it found (Report).
 type Auditor struct {
-	v        ledger.Verifier
-	entries  int64
-	broken   error
-	diffs    []Difference
-	policies map[string]*version // by version, as recorded
-	derive   []rederivation
-	byKind   map[string][]rederivation
+	v         ledger.Verifier
+	entries   int64
+	broken    error
+	diffs     []Difference
+	policies  map[string]*version // by version, as recorded
+	byContent map[string]*version // the same, parsed once per content
+	derive    []rederivation
+	byKind    map[string][]rederivation
 }
 
 // version is a recorded policy version: its files parsed, or why they
@@ -122,7 +123,7 @@ type version struct {
 
 // New returns an Auditor expecting the ledger's first entry.
 func New() *Auditor {
-	a := &Auditor{policies: map[string]*version{}, byKind: map[string][]rederivation{},
+	a := &Auditor{policies: map[string]*version{}, byContent: map[string]*version{}, byKind: map[string][]rederivation{},
 		derive: []rederivation{newOutcomes(), scores{}, &payouts{}}}
 	for _, d := range a.derive {
 		for _, k := range d.kinds() {
@@ -236,17 +237,27 @@ func (a *Auditor) policy(e *ledger.Entry) {
 	for k, v := range pe.Files {
 		files[k] = []byte(v)
 	}
-	if c := policies.ContentVersion(files); pe.Content != c {
+	c := policies.ContentVersion(files)
+	if pe.Content != c {
 		a.differ(Difference{Seq: e.Seq, Subject: subject, Field: "content", Recorded: pe.Content, Recomputed: c})
 	}
 	v := &version{seq: e.Seq}
-	set, errs := policies.Parse(files, nil)
-	if len(errs) > 0 {
-		v.err = fmt.Errorf("its files are not valid: %s", errs[0].Error())
+	parsed := a.byContent[c]
+	if parsed == nil { // a governance repo records a version per push, most with the same files
+		parsed = &version{}
+		if set, errs := policies.Parse(files, nil); len(errs) > 0 {
+			parsed.err = fmt.Errorf("its files are not valid: %s", errs[0].Error())
+		} else {
+			parsed.set = set
+		}
+		a.byContent[c] = parsed
+	}
+	if v.err = parsed.err; v.err != nil {
 		a.differ(Difference{Seq: e.Seq, Subject: subject, Field: "files", Detail: v.err.Error()})
 	} else {
+		set := *parsed.set // read-only but for its Version
 		set.Version = pe.Version
-		v.set = set
+		v.set = &set
 	}
 	a.policies[pe.Version] = v
 }

@@ -87,14 +87,22 @@ func rechain(es []ledger.Entry) {
 }
 
 // policy records a version (its content hash, as for a directory).
-func (b *book) policy(governance string) string {
+func (b *book) policy(governance string) string { return b.policyAs("", governance) }
+
+// policyAs records a version named version ("": its content hash), as a
+// governance repo's commit names it.
+func (b *book) policyAs(version, governance string) string {
 	files := map[string]string{policies.CoopsFile: testCoops, policies.ScoringFile: testScoring, policies.GovernanceFile: governance}
 	raw := map[string][]byte{}
 	for k, v := range files {
 		raw[k] = []byte(v)
 	}
-	v := policies.ContentVersion(raw)
-	b.add(ledger.KindPolicy, "policy:"+v, map[string]any{"version": v, "source": "dir:/p", "content": v, "files": files})
+	content := policies.ContentVersion(raw)
+	v := version
+	if v == "" {
+		v = content
+	}
+	b.add(ledger.KindPolicy, "policy:"+v, map[string]any{"version": v, "source": "dir:/p", "content": content, "files": files})
 	return v
 }
 
@@ -549,4 +557,25 @@ func TestEarlyCloseUndecided(t *testing.T) {
 	wantLines(t, audit(t, es),
 		"proposal 1 (github:coop/site#7): outcome: closed at 2026-10-05T10:00:00.000000123Z, before the deadline 2026-10-12T09:00:00.000000123Z, though votes still to come could change it (entry 5)",
 		"5 entries, chain holds; 1 outcome recomputed, 1 proposal differs")
+}
+
+// TestVersionsOfTheSameFiles: a governance repo records a version per
+// commit; commits that do not touch the files record the same files under
+// another name, each a version an outcome may name.
+func TestVersionsOfTheSameFiles(t *testing.T) {
+	b := &book{t: t}
+	b.policyAs("1111111111111111111111111111111111111111", strictGovernance)
+	b.policyAs("2222222222222222222222222222222222222222", testGovernance)
+	v3 := b.policyAs("3333333333333333333333333333333333333333", testGovernance)
+	b.propose(1, 7, "default", v3)
+	b.vote(1, 101, "alice", "yes", "", 1, 0, false)
+	b.vote(1, 102, "bob", "yes", "", 2, 0, false)
+	b.vote(1, 103, "carol", "no", "", 3, 0, false)
+	b.outcome(1, 7, "default", v3, counts("passed", [6]int{2, 1, 0, 0, 5, 3}, map[string]string{"alice": "yes", "bob": "yes", "carol": "no"}))
+	wantLines(t, audit(t, b.es), "8 entries, chain holds; 1 outcome recomputed, all match")
+	setBody(t, b.es, "policy:"+v3, func(m map[string]any) { m["version"] = "4444444444444444444444444444444444444444" })
+	wantLines(t, audit(t, b.es),
+		"policy 4444444444444444444444444444444444444444: key: recorded policy:"+v3+", recomputed policy:4444444444444444444444444444444444444444 (entry 3)",
+		"proposal 1 (github:coop/site#7): policy: version "+v3+" is not in the ledger before this outcome: cannot recompute (entry 8)",
+		"8 entries, chain holds; 0 outcomes recomputed, 1 proposal differs")
 }
