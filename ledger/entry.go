@@ -39,10 +39,17 @@ type Entry struct {
 // (Canonical). Hash itself is not part of it.
 func (e *Entry) ComputeHash() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "accord-ledger-v1\n%s\n%s\n%s\n%s\n%s\n", strconv.FormatInt(e.Seq, 10), e.Kind, e.Key,
-		e.At.UTC().Format(time.RFC3339Nano), e.Prev)
+	var buf [256]byte
+	b := append(buf[:0], "accord-ledger-v1\n"...)
+	b = strconv.AppendInt(b, e.Seq, 10)
+	b = append(append(b, '\n'), e.Kind...)
+	b = append(append(b, '\n'), e.Key...)
+	b = e.At.UTC().AppendFormat(append(b, '\n'), time.RFC3339Nano)
+	b = append(append(b, '\n'), e.Prev...)
+	h.Write(append(b, '\n'))
 	h.Write(e.Body)
-	return hex.EncodeToString(h.Sum(nil))
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
 }
 
 // Canonical is v's canonical JSON: encoding/json's output (struct fields in
@@ -69,7 +76,8 @@ func (e *BrokenError) Error() string { return fmt.Sprintf("ledger entry %d: %s",
 // Verifier checks a chain one entry at a time, in order. Its zero value
 // expects the first entry.
 type Verifier struct {
-	last *Entry
+	seq  int64  // the last entry's
+	hash string // the last entry's
 	n    int64
 }
 
@@ -77,10 +85,7 @@ type Verifier struct {
 // the previous Hash, and its Hash is what ComputeHash gives. It returns a
 // *BrokenError for the first entry that fails.
 func (v *Verifier) Add(e Entry) error {
-	wantSeq, wantPrev := int64(1), ""
-	if v.last != nil {
-		wantSeq, wantPrev = v.last.Seq+1, v.last.Hash
-	}
+	wantSeq, wantPrev := v.seq+1, v.hash
 	switch {
 	case e.Seq != wantSeq:
 		return &BrokenError{Seq: e.Seq, Reason: fmt.Sprintf("out of order or missing: expected entry %d here", wantSeq)}
@@ -89,8 +94,7 @@ func (v *Verifier) Add(e Entry) error {
 	case e.ComputeHash() != e.Hash:
 		return &BrokenError{Seq: e.Seq, Reason: "its content does not match its hash (it was changed)"}
 	}
-	c := e
-	v.last = &c
+	v.seq, v.hash = e.Seq, e.Hash
 	v.n++
 	return nil
 }
@@ -99,9 +103,4 @@ func (v *Verifier) Add(e Entry) error {
 func (v *Verifier) Count() int64 { return v.n }
 
 // Head is the hash of the last entry checked, "" for none.
-func (v *Verifier) Head() string {
-	if v.last == nil {
-		return ""
-	}
-	return v.last.Hash
-}
+func (v *Verifier) Head() string { return v.hash }

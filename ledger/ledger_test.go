@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -274,5 +275,41 @@ func TestCanonicalIsStable(t *testing.T) {
 	// (printf 'accord-ledger-v1\n1\nfact\nk\n2026-01-01T00:00:00.000000005Z\n\n{"a":1}' | sha256sum)
 	if got, want := e.ComputeHash(), "135b7bc205cf6f7d00da7852b23daa26b8e9538efa630ac2f51e7404a3560067"; got != want {
 		t.Errorf("ComputeHash: %s, want %s: the encoding of entries must not change", got, want)
+	}
+}
+
+// TestJSONLReaderGoesOn: a line that is not an entry is named, and the
+// reader goes on to the next one.
+func TestJSONLReaderGoesOn(t *testing.T) {
+	es := chain(t, 4)
+	out := exportOf(t, es)
+	lines := bytes.SplitAfter(out, []byte("\n"))
+	in := bytes.Join([][]byte{lines[0], []byte("\n  \n"), []byte("garbage\n"), lines[1],
+		bytes.Replace(lines[2], []byte(`"kind"`), []byte(`"kinds"`), 1), lines[3]}, nil)
+	r := NewJSONLReader(bytes.NewReader(bytes.TrimSuffix(in, []byte("\n"))))
+	var got []string
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		var be *BrokenError
+		var le *LineError
+		switch {
+		case err == nil:
+			got = append(got, fmt.Sprintf("%d@%d", e.Seq, r.Line()))
+		case errors.As(err, &be):
+			got = append(got, fmt.Sprintf("broken %d@%d", be.Seq, r.Line()))
+		case errors.As(err, &le):
+			got = append(got, fmt.Sprintf("line %d", le.Line))
+		default:
+			t.Fatal(err)
+		}
+	}
+	if want := "1@1 line 4 2@5 broken 3@6 4@7"; strings.Join(got, " ") != want {
+		t.Errorf("read %q, want %q", strings.Join(got, " "), want)
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Errorf("after the end: %v", err)
 	}
 }

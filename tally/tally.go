@@ -251,17 +251,19 @@ func ProfileOf(set *policies.Set, name string) *policies.Profile {
 // and deadline; a vote counts in the co-op its voter belonged to when it
 // was cast, and only if they had a membership then.
 func Of(set *policies.Set, profile string, opened, deadline time.Time, votes []Vote) Tally {
-	eligible := map[string]string{}
-	byID := map[string]policies.Member{}
+	eligible := make(map[string]string, len(set.Coops.Members))
 	for _, m := range set.Coops.Members {
-		byID[m.ID] = m
 		if coop, ok := coopDuring(m, opened, deadline); ok {
 			eligible[m.ID] = coop
 		}
 	}
 	bs := make([]Ballot, 0, len(votes))
 	for _, v := range votes {
-		coop, ok := CoopAt(byID[v.Member], v.At)
+		m := set.Coops.Member(v.Member)
+		if m == nil {
+			continue
+		}
+		coop, ok := CoopAt(*m, v.At)
 		if !ok {
 			continue
 		}
