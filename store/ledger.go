@@ -135,19 +135,27 @@ func (s *Store) LedgerEntries(ctx context.Context, fn func(ledger.Entry) error) 
 // LedgerEntry is the entry with key (a fact's ID, "policy:VERSION",
 // "outcome:PROPOSAL" …), or ErrNotFound.
 func (s *Store) LedgerEntry(ctx context.Context, key string) (*ledger.Entry, error) {
+	return s.ledgerEntry(ctx, `key = ?`, key)
+}
+
+// LedgerEntryAt is the entry with sequence number seq, or ErrNotFound.
+func (s *Store) LedgerEntryAt(ctx context.Context, seq int64) (*ledger.Entry, error) {
+	return s.ledgerEntry(ctx, `seq = ?`, seq)
+}
+
+func (s *Store) ledgerEntry(ctx context.Context, where string, arg any) (*ledger.Entry, error) {
 	var e ledger.Entry
 	var at int64
 	var body []byte
-	err := s.read.QueryRowContext(ctx, `SELECT seq, kind, key, at, body, prev, hash FROM ledger WHERE key = ?`, key).
+	err := s.read.QueryRowContext(ctx, `SELECT seq, kind, key, at, body, prev, hash FROM ledger WHERE `+where, arg).
 		Scan(&e.Seq, &e.Kind, &e.Key, &at, &body, &e.Prev, &e.Hash)
-	e.Body = body
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("ledger entry %s: %w", key, ErrNotFound)
+		return nil, fmt.Errorf("ledger entry %v: %w", arg, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read the ledger: %w", err)
 	}
-	e.At = time.Unix(0, at).UTC()
+	e.At, e.Body = time.Unix(0, at).UTC(), body
 	return &e, nil
 }
 

@@ -2,7 +2,9 @@ package transparency
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -303,4 +305,32 @@ func sigNames(sigs []note.Signature) string {
 		ids = append(ids, keyID(s.Name, s.Hash))
 	}
 	return strings.Join(ids, ", ")
+}
+
+// VerifierKey is the verifier key (what GenerateKey gives as vkey, to
+// publish) of a signer key: a server that holds its log's private key
+// checks its own checkpoints without being told the public one.
+func VerifierKey(skey string) (string, error) {
+	// A signer key is PRIVATE+KEY+<name>+<hash>+<base64(0x01 ‖ seed)>; the
+	// base64 may itself hold '+'.
+	rest, ok := strings.CutPrefix(skey, "PRIVATE+KEY+")
+	parts := strings.SplitN(rest, "+", 3)
+	if !ok || len(parts) != 3 {
+		return "", fmt.Errorf("not a signer key: it must read PRIVATE+KEY+<name>+<hash>+<key>")
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 1 {
+		return "", fmt.Errorf("not an Ed25519 signer key")
+	}
+	pub := append([]byte{1}, ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)...)
+	// The hash names the key: the first four bytes of SHA-256(name "\n" key).
+	sum := sha256.Sum256(append([]byte(parts[0]+"\n"), pub...))
+	if want := fmt.Sprintf("%08x", binary.BigEndian.Uint32(sum[:4])); parts[1] != want {
+		return "", fmt.Errorf("the signer key's hash %s is not that of its name and key (%s)", parts[1], want)
+	}
+	vkey := parts[0] + "+" + parts[1] + "+" + base64.StdEncoding.EncodeToString(pub)
+	if _, err := note.NewVerifier(vkey); err != nil {
+		return "", fmt.Errorf("the signer key's name is not valid: %w", err)
+	}
+	return vkey, nil
 }

@@ -304,3 +304,21 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestVerifierKey: the verifier key derived from a signer key is the one
+// GenerateKey gave with it, and verifies what the signer key signs.
+func TestVerifierKey(t *testing.T) {
+	skey, vkey, err := GenerateKey("accord.example.coop/ledger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := VerifierKey(skey)
+	if err != nil || got != vkey {
+		t.Fatalf("VerifierKey = %q, %v; want %q", got, err, vkey)
+	}
+	for _, bad := range []string{"", vkey, "PRIVATE+KEY+x+00000000+AAAA", strings.Replace(skey, "PRIVATE+KEY+", "PRIVATE+KEY+other", 1)} {
+		if _, err := VerifierKey(bad); err == nil {
+			t.Errorf("VerifierKey(%q) accepted", bad)
+		}
+	}
+}

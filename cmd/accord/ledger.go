@@ -8,105 +8,336 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/accord-coop/accord/config"
 	"github.com/accord-coop/accord/ledger"
 	"github.com/accord-coop/accord/store"
+	"github.com/accord-coop/accord/transparency"
 )
 
-// runLedger is `accord ledger verify [--file X.jsonl]` and `accord ledger
-// export [--format jsonl]`.
+// ledgerUsage is the usage line of `accord ledger`.
+const ledgerUsage = `ledger verify [--file X.jsonl] [--checkpoint FILE]… [--key VKEY]
+       accord ledger export [--format jsonl]
+       accord ledger keygen --out FILE [--origin NAME]
+       accord ledger checkpoint
+       accord ledger prove ENTRY|KEY
+       accord ledger check-proof FILE [--checkpoint FILE] [--key VKEY]
+       accord ledger witness --state DIR [--key VKEY] SOURCE`
+
+// multi is a flag that may be given several times.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+// ledgerArgs are `accord ledger`'s flags and arguments.
+type ledgerArgs struct {
+	fs          *flags
+	file        string
+	format      string
+	checkpoints multi
+	key         string
+	out         string
+	origin      string
+	state       string
+	pos         []string
+	set         map[string]bool
+}
+
+// runLedger is `accord ledger verify|export|keygen|checkpoint|prove|
+// check-proof|witness` (see docs/LEDGER.md).
 func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger", "ledger verify [--file X.jsonl] | ledger export [--format jsonl]", stdout)
-	file := fs.String("file", "", "verify: check this `export` (from 'accord ledger export') instead of the database")
-	format := fs.String("format", "jsonl", "export: the `format`; jsonl (one entry per line) is the only one")
+	a := &ledgerArgs{fs: newFlags("ledger", ledgerUsage, stdout), set: map[string]bool{}}
+	fs := a.fs
+	fs.StringVar(&a.file, "file", "", "verify: check this `export` (from 'accord ledger export') instead of the database")
+	fs.StringVar(&a.format, "format", "jsonl", "export: the `format`; jsonl (one entry per line) is the only one")
+	fs.Var(&a.checkpoints, "checkpoint", "verify: a signed checkpoint `file` the log must hold as a prefix (repeat for several); check-proof: the checkpoint you hold")
+	fs.StringVar(&a.key, "key", "", "the federation's verifier `key` (what keygen printed; env ACCORD_LEDGER_VERIFIER_KEY; default: that of ledger.key_file)")
+	fs.StringVar(&a.out, "out", "", "keygen: the `file` to write the private key to (it must not exist)")
+	fs.StringVar(&a.origin, "origin", "", "keygen: the log's `name`, in checkpoints (default: public_url's host and path, then /ledger)")
+	fs.StringVar(&a.state, "state", "", "witness: the `directory` keeping the last checkpoint accepted")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	a.pos = pos
+	fs.Visit(func(f *flag.Flag) { a.set[f.Name] = true })
 	if len(pos) == 0 {
-		return usageError{"give a subcommand: verify or export"}
+		return usageError{"give a subcommand: verify, export, keygen, checkpoint, prove, check-proof or witness"}
 	}
-	if len(pos) > 1 {
-		return usageError{fmt.Sprintf("unexpected argument %q", pos[1])}
+	sub, ok := map[string]struct {
+		flags []string // besides --config
+		args  int      // positional arguments after the subcommand
+		run   func(context.Context, *ledgerArgs, io.Writer, io.Writer) error
+	}{
+		"verify":      {[]string{"file", "checkpoint", "key"}, 0, ledgerVerify},
+		"export":      {[]string{"format"}, 0, ledgerExportCmd},
+		"keygen":      {[]string{"out", "origin"}, 0, ledgerKeygen},
+		"checkpoint":  {nil, 0, ledgerCheckpoint},
+		"prove":       {nil, 1, ledgerProve},
+		"check-proof": {[]string{"checkpoint", "key"}, 1, ledgerCheckProof},
+		"witness":     {[]string{"state", "key"}, 1, ledgerWitness},
+	}[pos[0]]
+	if !ok {
+		return usageError{fmt.Sprintf("unknown subcommand %q: use verify, export, keygen, checkpoint, prove, check-proof or witness", pos[0])}
 	}
-	switch pos[0] {
-	case "verify":
-		if set["format"] {
-			return usageError{"--format is for export"}
+	for name := range a.set {
+		if name != "config" && !contains(sub.flags, name) {
+			return usageError{fmt.Sprintf("--%s is not a flag of ledger %s", name, pos[0])}
 		}
-		if *file != "" {
-			return ledgerVerifyFile(*file, stdout, stderr)
-		}
-	case "export":
-		if set["file"] {
-			return usageError{"--file is for verify; export writes to standard output"}
-		}
-		if *format != "jsonl" {
-			return usageError{fmt.Sprintf("--format %q: use jsonl", *format)}
-		}
-	default:
-		return usageError{fmt.Sprintf("unknown subcommand %q: use verify or export", pos[0])}
 	}
+	if len(pos)-1 != sub.args {
+		if len(pos)-1 > sub.args {
+			return usageError{fmt.Sprintf("unexpected argument %q", pos[sub.args+1])}
+		}
+		return usageError{fmt.Sprintf("ledger %s needs %d argument(s)", pos[0], sub.args)}
+	}
+	return sub.run(ctx, a, stdout, stderr)
+}
 
-	cfg, err := config.Load(*fs.config, os.Getenv)
-	if err != nil {
-		return err
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
 	}
-	// Opening a database creates it; a ledger that is not there is not an
-	// empty ledger that holds.
+	return false
+}
+
+// openLedger opens the configured database, which must exist: opening
+// one creates it, and a ledger that is not there is not an empty ledger
+// that holds.
+func openLedger(a *ledgerArgs) (*config.Config, *store.Store, error) {
+	cfg, err := config.Load(*a.fs.config, os.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
 	if _, err := os.Stat(cfg.Database); err != nil {
-		return fmt.Errorf("no database at %s (see --config): %w", cfg.Database, errors.Unwrap(err))
+		return nil, nil, fmt.Errorf("no database at %s (see --config): %w", cfg.Database, errors.Unwrap(err))
 	}
 	st, err := openStore(cfg)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer st.Close()
-	if pos[0] == "export" {
-		return ledgerExport(ctx, st, stdout)
-	}
-	n, head, err := st.VerifyLedger(ctx)
-	return ledgerReport(n, head, err, stdout, stderr)
+	return cfg, st, nil
 }
 
-// ledgerVerifyFile verifies an export without the database.
-func ledgerVerifyFile(path string, stdout, stderr io.Writer) error {
+// verifier is the federation's verifier key: --key, else
+// ACCORD_LEDGER_VERIFIER_KEY, else the one of the config's ledger.key_file
+// (cfg may be nil: no config is read). nil, nil when there is none.
+func verifier(a *ledgerArgs, cfg *config.Config) (note.Verifier, error) {
+	vkey := a.key
+	if vkey == "" {
+		vkey = os.Getenv("ACCORD_LEDGER_VERIFIER_KEY")
+	}
+	if vkey == "" && cfg == nil {
+		if c, err := config.Load(*a.fs.config, os.Getenv); err == nil {
+			cfg = c
+		}
+	}
+	if vkey == "" && cfg != nil && cfg.Ledger.Key != "" {
+		k, err := transparency.VerifierKey(cfg.Ledger.Key)
+		if err != nil {
+			return nil, fmt.Errorf("ledger.key_file: %w", err)
+		}
+		vkey = k
+	}
+	if vkey == "" {
+		return nil, nil
+	}
+	v, err := note.NewVerifier(strings.TrimSpace(vkey))
+	if err != nil {
+		return nil, fmt.Errorf("--key: not a verifier key (it reads NAME+HASH+KEY, as keygen printed it): %v", err)
+	}
+	return v, nil
+}
+
+// ledgerVerify checks the chain and the Merkle tree of the database or of
+// an export, and that the log holds each given checkpoint (and, for the
+// database, each it signed) as a prefix.
+func ledgerVerify(ctx context.Context, a *ledgerArgs, stdout, stderr io.Writer) error {
+	var cfg *config.Config
+	var st *store.Store
+	if a.file == "" {
+		var err error
+		if cfg, st, err = openLedger(a); err != nil {
+			return err
+		}
+		defer st.Close()
+	}
+	v, err := verifier(a, cfg)
+	if err != nil {
+		return err
+	}
+	var cps []transparency.Checkpoint
+	for _, path := range a.checkpoints {
+		cp, err := readCheckpoint(path, v)
+		if err != nil {
+			return err
+		}
+		cps = append(cps, cp)
+	}
+	if st != nil && len(a.checkpoints) == 0 {
+		// The database's own checkpoints: a history rewritten since one was
+		// signed no longer holds it.
+		own, err := st.Checkpoints(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range own {
+			cp, err := openOwn(c.Signed, v)
+			if err != nil {
+				return fmt.Errorf("the checkpoint of %d entries in the database: %w", c.Size, err)
+			}
+			cps = append(cps, cp)
+		}
+	}
+	w := newLogWalk(cps)
+	if st != nil {
+		err = st.LedgerEntries(ctx, w.add)
+	} else {
+		err = w.readFile(a.file)
+	}
+	res := w.finish(err)
+	if res == nil && st != nil {
+		// The tree the database keeps must be the tree of its entries.
+		if n, root, terr := st.TreeHead(ctx); terr != nil || n != w.chain.Count() || root != w.prefix.Root() {
+			res = fmt.Errorf("the Merkle tree the database keeps (%d leaves) is not that of its %d entries: its ledger_tree table was changed", n, w.chain.Count())
+		}
+	}
+	return w.report(res, stdout, stderr)
+}
+
+// readCheckpoint reads and verifies a signed checkpoint file; without a
+// verifier key it is refused: an unverified checkpoint proves nothing.
+func readCheckpoint(path string, v note.Verifier) (transparency.Checkpoint, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return transparency.Checkpoint{}, err
+	}
+	if v == nil {
+		return transparency.Checkpoint{}, errors.New("a checkpoint needs the federation's verifier key to be checked: give --key (the governance repo's README publishes it)")
+	}
+	cp, err := transparency.Open(data, v)
+	if err != nil {
+		return transparency.Checkpoint{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return cp, nil
+}
+
+// openOwn opens a checkpoint the database holds: verified when the key is
+// known, else read as it stands (it is checked against the log either way).
+func openOwn(signed string, v note.Verifier) (transparency.Checkpoint, error) {
+	if v != nil {
+		return transparency.Open([]byte(signed), v)
+	}
+	u, err := transparency.ParseSigned([]byte(signed))
+	return u.Checkpoint, err
+}
+
+// logWalk checks a log entry by entry: the chain, and the tree against
+// checkpoints.
+type logWalk struct {
+	chain  ledger.Verifier
+	prefix *transparency.PrefixVerifier
+	cps    []transparency.Checkpoint
+}
+
+func newLogWalk(cps []transparency.Checkpoint) *logWalk {
+	return &logWalk{prefix: transparency.NewPrefixVerifier(cps...), cps: cps}
+}
+
+func (w *logWalk) add(e ledger.Entry) error {
+	if err := w.chain.Add(e); err != nil {
+		return err
+	}
+	leaf, err := transparency.LeafHash(e.Hash)
+	if err != nil {
+		return err
+	}
+	w.prefix.Append(leaf) // failures are all reported by finish
+	return nil
+}
+
+func (w *logWalk) readFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	n, head, err := ledger.VerifyJSONL(f)
-	var be *ledger.BrokenError
-	if err != nil && !errors.As(err, &be) {
-		return fmt.Errorf("%s: %w", path, err)
+	r := ledger.NewJSONLReader(f)
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err == nil {
+			err = w.add(e)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return ledgerReport(n, head, err, stdout, stderr)
 }
 
-// ledgerReport says whether the chain holds: one line on stdout if it
-// does, one line on stderr and exit 1 if it does not.
-func ledgerReport(n int64, head string, err error, stdout, stderr io.Writer) error {
+// finish is the walk's verdict: the chain's break, else the checkpoints
+// the log does not hold.
+func (w *logWalk) finish(err error) error {
+	if err != nil {
+		return err
+	}
+	return w.prefix.Finish()
+}
+
+// report prints the verdict: one line on stdout if everything holds; on
+// stderr, a line per failure, and exit 1.
+func (w *logWalk) report(err error, stdout, stderr io.Writer) error {
 	var be *ledger.BrokenError
 	switch {
 	case errors.As(err, &be):
 		held := ""
-		if n > 0 {
+		if n := w.chain.Count(); n > 0 {
 			held = fmt.Sprintf(" (the %d entries before it hold)", n)
 		}
 		fmt.Fprintf(stderr, "accord ledger verify: the chain is broken at %v%s\n", be, held)
 		return errFailed
+	case errors.Is(err, transparency.ErrInconsistent):
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "accord ledger verify: %s\n", line)
+		}
+		return errFailed
 	case err != nil:
 		return err
-	case n == 0:
+	case w.chain.Count() == 0 && len(w.cps) == 0:
 		fmt.Fprintln(stdout, "ledger: 0 entries; nothing to check")
-	default:
-		fmt.Fprintf(stdout, "ledger: %d entries, the chain holds; head %s\n", n, head)
+		return nil
 	}
+	line := fmt.Sprintf("ledger: %d entries, the chain holds; head %s; tree root %s", w.chain.Count(), w.chain.Head(), w.prefix.Root())
+	if len(w.cps) > 0 {
+		var sizes []string
+		for _, cp := range w.cps {
+			sizes = append(sizes, fmt.Sprint(cp.Size))
+		}
+		line += fmt.Sprintf("; holds the checkpoints of %s entries", strings.Join(sizes, ", "))
+	}
+	fmt.Fprintln(stdout, line)
 	return nil
+}
+
+// ledgerExportCmd writes every entry, in order, as JSON Lines.
+func ledgerExportCmd(ctx context.Context, a *ledgerArgs, stdout, _ io.Writer) error {
+	if a.format != "jsonl" {
+		return usageError{fmt.Sprintf("--format %q: use jsonl", a.format)}
+	}
+	_, st, err := openLedger(a)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return ledgerExport(ctx, st, stdout)
 }
 
 // ledgerExport writes every entry, in order, as JSON Lines.

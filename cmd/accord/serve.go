@@ -80,6 +80,20 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		return nil, nil, nil, err
 	}
 	pols.Now = now
+	sign, err := checkpointSigner(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	checkpoints := &bot.Checkpoints{Store: st, Sign: sign, Published: outbox.Notify, Every: cfg.Ledger.CheckpointEvery, Now: now, Log: log}
+	if src := pols.Source; src.Dir == "" {
+		checkpoints.Publish = &bot.PublishTarget{Forge: src.Forge, Repo: src.Repo, Branch: src.Ref, Dir: src.Path}
+	}
+	outbox.Checkpoint = checkpoints.Text
+	pols.Accepted = func(ctx context.Context) {
+		if _, err := checkpoints.Latest(ctx); err != nil {
+			log.Warn("ledger checkpoint", "err", err)
+		}
+	}
 	// The start line comes first; what loading the policy found is logged
 	// after it.
 	loadCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -91,7 +105,8 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	router.Self = self
 	router.On(pols, forges.KindPush, forges.KindPullRequest)
 	router.On(&bot.Commands{Policies: pols}, forges.KindComment)
-	proposals := &bot.Proposals{Policies: pols, Store: st, Log: log, Clients: clients, Self: self, Grace: cfg.Votes.CloseGrace, Now: now}
+	proposals := &bot.Proposals{Policies: pols, Store: st, Log: log, Clients: clients, Self: self, Grace: cfg.Votes.CloseGrace, Now: now,
+		Checkpoints: checkpoints}
 	outbox.StatusBody, outbox.ResultBody = proposals.StatusBody, proposals.ResultBody
 	router.On(proposals, forges.KindComment, forges.KindIssue, forges.KindPullRequest)
 	router.On(&bot.Facts{Clients: clients}, forges.KindPullRequest, forges.KindReview, forges.KindIssue,
@@ -106,14 +121,15 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	intake := bot.NewIntake(hooks, st, metrics, log, worker.Notify)
 	intake.SetClock(now)
 	srv = &bot.Server{
-		Intake:    intake,
-		Worker:    worker,
-		Outbox:    outbox,
-		Proposals: proposals,
-		Metrics:   metrics,
-		Store:     st,
-		Log:       log,
-		Ready:     map[string]bot.Ready{"policies": pols.Ready},
+		Intake:      intake,
+		Worker:      worker,
+		Outbox:      outbox,
+		Proposals:   proposals,
+		Checkpoints: checkpoints,
+		Metrics:     metrics,
+		Store:       st,
+		Log:         log,
+		Ready:       map[string]bot.Ready{"policies": pols.Ready},
 	}
 	return srv, pols, loadErr, nil
 }
