@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-coop/accord/bot"
 	"github.com/accord-coop/accord/ledger"
 	"github.com/accord-coop/accord/store"
 )
@@ -244,3 +245,91 @@ func TestLedgerProve(t *testing.T) {
 }
 
 var _ = time.Now
+
+// TestCheckpointsPublishedAndWitnessed runs the bot in process with a log
+// key and a governance repo: the first policy version's checkpoint is
+// committed to the repo; a vote's result comment quotes the checkpoint
+// with its outcome in it, and the repo's file follows; a witness accepts
+// the first checkpoint, then the later one with the server's consistency
+// proof; a server with another history under the same key fails it.
+func TestCheckpointsPublishedAndWitnessed(t *testing.T) {
+	keys := t.TempDir()
+	keyFile := filepath.Join(keys, "ledger.key")
+	vkey, _, code := accord(t, keys, nil, "ledger", "keygen", "--out", keyFile, "--origin", "accord.example.coop/ledger")
+	if code != 0 {
+		t.Fatal("keygen")
+	}
+	vkey = strings.TrimSpace(vkey)
+	withKey := func(t *testing.T, dir, forge, url string) {
+		gateConfig(t, dir, forge, url)
+		cfg := filepath.Join(dir, "accord.yml")
+		b, _ := os.ReadFile(cfg)
+		os.WriteFile(cfg, append(b, []byte("ledger: {key_file: "+keyFile+"}\n")...), 0o600)
+	}
+	r := newRig(t, "gitea", withKey, gateRepo)
+	published := func() string {
+		r.fake.mu.Lock()
+		defer r.fake.mu.Unlock()
+		return r.fake.tree["main"]["accord/"+bot.CheckpointFile]
+	}
+	waitFor(t, "the first checkpoint in the governance repo", func() bool { return published() != "" })
+	if !strings.HasPrefix(published(), "accord.example.coop/ledger\n1\n") {
+		t.Fatalf("published:\n%s", published())
+	}
+	state := t.TempDir()
+	witness := func() (string, string, int) {
+		return accord(t, keys, nil, "ledger", "witness", "--state", state, "--key", vkey, r.s.url)
+	}
+	if out, errOut, code := witness(); code != 0 || !strings.Contains(out, "accepted the first checkpoint of accord.example.coop/ledger: 1 entries") {
+		t.Fatalf("witness: %d %q %q", code, out, errOut)
+	}
+
+	// A vote closes early: its result comment quotes the checkpoint that
+	// holds its outcome.
+	c := 500000
+	for _, say := range [][2]string{{"alice", "/propose early"}, {"alice", "/vote yes"}, {"bob", "/vote yes"}, {"carol", "/vote yes"}} {
+		c++
+		r.sh.comment(r.s, "created", 51, c, say[0], say[1])
+	}
+	waitFor(t, "the result comment", func() bool {
+		_, _, result, _ := r.fake.issueResult(51)
+		return strings.Contains(result, "signed checkpoint")
+	})
+	_, _, result, _ := r.fake.issueResult(51)
+	quoted := result[strings.Index(result, "```\n")+4:]
+	quoted = quoted[:strings.Index(quoted, "```")]
+	cpFile := filepath.Join(keys, "cp.txt")
+	os.WriteFile(cpFile, []byte(quoted), 0o644)
+	export, errOut, code := accord(t, r.dir, nil, "ledger", "export", "--config", filepath.Join(r.dir, "accord.yml"))
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	os.WriteFile(filepath.Join(keys, "ledger.jsonl"), []byte(export), 0o644)
+	out, errOut, code := accord(t, keys, nil, "ledger", "verify", "--file", filepath.Join(keys, "ledger.jsonl"), "--checkpoint", cpFile, "--key", vkey)
+	if code != 0 || !strings.Contains(out, "holds the checkpoints of ") {
+		t.Errorf("the quoted checkpoint against the export: %d %q %q", code, out, errOut)
+	}
+	outcome, _ := r.st.LedgerEntry(context.Background(), "outcome:1")
+	if outcome == nil || !strings.Contains(quoted, fmt.Sprintf("\n%d\n", outcome.Seq)) {
+		t.Errorf("the quoted checkpoint is not of the log with the outcome (entry %v):\n%s", outcome, quoted)
+	}
+	waitFor(t, "the governance repo's checkpoint to follow", func() bool { return published() == quoted })
+	if out, errOut, code := witness(); code != 0 || !strings.Contains(out, "accepted ") || !strings.Contains(out, "(from 1)") {
+		t.Errorf("witness after the vote: %d %q %q", code, out, errOut)
+	}
+
+	// Another history under the same key: the witness refuses it.
+	other := newRig(t, "gitea", withKey, gateRepo)
+	for _, say := range [][2]string{{"dave", "/propose early"}, {"alice", "/vote no"}, {"bob", "/vote no"}, {"carol", "/vote no"}, {"dave", "/vote no"}} {
+		c++
+		other.sh.comment(other.s, "created", 52, c, say[0], say[1])
+	}
+	waitFor(t, "the other history's result", func() bool {
+		_, _, result, _ := other.fake.issueResult(52)
+		return strings.Contains(result, "signed checkpoint")
+	})
+	out, errOut, code = accord(t, keys, nil, "ledger", "witness", "--state", state, "--key", vkey, other.s.url)
+	if code != 1 || !(strings.Contains(errOut, "does not extend") || strings.Contains(errOut, "fork") || strings.Contains(errOut, "shrank")) {
+		t.Errorf("witness of another history: %d %q %q", code, out, errOut)
+	}
+}

@@ -41,6 +41,7 @@ type forgeState struct {
 	// commit the policy branch points at.
 	tree     map[string]map[string]string
 	head     string
+	puts     int             // files committed (PutFile)
 	bot      string          // the token's user
 	whoami   int             // identity calls answered
 	failPost string          // a new comment opening with this is refused once (503)
@@ -113,6 +114,28 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		reply(200, map[string]any{"type": "file", "encoding": "base64", "name": filepath.Base(name), "path": name,
 			"content": base64.StdEncoding.EncodeToString([]byte(content)), "sha": "blob", "size": len(content)})
+	case (m == "PUT" || m == "POST") && reContents.MatchString(path): // create or update a file: GitHub PUTs both, Gitea POSTs a new one
+		name := unescape(reContents.FindStringSubmatch(path)[1])
+		branch, _ := body["branch"].(string)
+		if branch == "" {
+			branch = "main"
+		}
+		data, err := base64.StdEncoding.DecodeString(fmt.Sprint(body["content"]))
+		if err != nil {
+			reply(422, map[string]string{"message": "content is not base64"})
+			return
+		}
+		if f.tree == nil {
+			f.tree = map[string]map[string]string{}
+		}
+		if f.tree[branch] == nil {
+			f.tree[branch] = map[string]string{}
+		}
+		f.tree[branch][name] = string(data)
+		f.puts++
+		sha := fmt.Sprintf("%040x", 0xc0+f.puts)
+		reply(201, map[string]any{"content": map[string]any{"name": filepath.Base(name), "path": name, "type": "file", "sha": "blob"},
+			"commit": map[string]any{"sha": sha, "message": body["message"]}})
 	case m == "GET" && reBranch.MatchString(path):
 		reply(200, map[string]any{"name": reBranch.FindStringSubmatch(path)[1], "commit": map[string]any{"id": f.head}})
 	case m == "GET" && reCommitRef.MatchString(path):
