@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ledger and scoring benchmarks of issue 5, each beside its baseline in the
+# Ledger and scoring benchmarks of issues 5 and 11, each beside its baseline in the
 # same run. Needs GNU time (Debian: apt-get install time) and python3.
 #   tools/bench-ledger.sh            # 1,000,000 facts, ~2 minutes
 #   N=100000 tools/bench-ledger.sh   # fewer
@@ -51,3 +51,15 @@ EOF
 echo "== accord score and accord ledger verify, end to end" >&2
 timed "accord score --format csv" "$work/accord" score --config "$work/data/accord.yml" --format csv
 timed "accord ledger verify" "$work/accord" ledger verify --config "$work/data/accord.yml"
+
+# The transparency log (issue 11): a log key, a checkpoint, then verify
+# against it: the database (which holds it) and an export given it.
+"$work/accord" ledger keygen --out "$work/ledger.key" --origin bench.example/ledger >"$work/vkey" 2>/dev/null
+echo "ledger: {key_file: $work/ledger.key}" >>"$work/data/accord.yml"
+/usr/bin/time -f "accord ledger checkpoint (signs one): %e s, max RSS %M KiB" \
+  "$work/accord" ledger checkpoint --config "$work/data/accord.yml" >"$work/cp.txt"
+"$work/accord" ledger export --config "$work/data/accord.yml" >"$work/ledger.jsonl"
+timed "accord ledger verify (with its checkpoint)" "$work/accord" ledger verify --config "$work/data/accord.yml"
+timed "accord ledger verify --file --checkpoint" "$work/accord" ledger verify --file "$work/ledger.jsonl" \
+  --checkpoint "$work/cp.txt" --key "$(cat "$work/vkey")"
+timed "accord audit" "$work/accord" audit "$work/ledger.jsonl"

@@ -34,6 +34,7 @@ import (
 	"github.com/accord-coop/accord/policies"
 	"github.com/accord-coop/accord/scoring"
 	"github.com/accord-coop/accord/store"
+	"github.com/accord-coop/accord/transparency"
 )
 
 func main() {
@@ -176,6 +177,36 @@ func run(n int, dir string, batch, runs int) error {
 	read, verify := median(readTimes), median(verifyTimes)
 	fmt.Printf("verify: %d entries: %s (runs %s); read all rows, no checks: %s (runs %s); ratio %.2f\n",
 		verified, round(verify), list(verifyTimes), round(read), list(readTimes), verify.Seconds()/read.Seconds())
+
+	// Inclusion proofs from the stored tree at the full size, against
+	// reading one entry by its seq (the baseline), alternately.
+	size, root, err := st.TreeHead(ctx)
+	if err != nil {
+		return err
+	}
+	var proveTimes, oneTimes []time.Duration
+	for i := range 101 {
+		idx := (int64(i)*7919 + 17) % size
+		start = time.Now()
+		proof, err := transparency.ProveInclusion(idx, size, st.HashReader(ctx))
+		if err != nil {
+			return err
+		}
+		proveTimes = append(proveTimes, time.Since(start))
+		start = time.Now()
+		e, err := st.LedgerEntryAt(ctx, idx+1)
+		if err != nil {
+			return err
+		}
+		oneTimes = append(oneTimes, time.Since(start))
+		leaf, _ := transparency.LeafHash(e.Hash)
+		if err := transparency.CheckLeaf(transparency.Checkpoint{Size: size, Root: root}, idx, leaf, proof); err != nil {
+			return err
+		}
+	}
+	prove, one := median(proveTimes), median(oneTimes)
+	fmt.Printf("prove: inclusion proof at %d entries from the stored tree: median %s of 101; read one entry by seq: %s; ratio %.2f\n",
+		size, prove, one, prove.Seconds()/one.Seconds())
 
 	// The facts as `accord score` reads them.
 	start = time.Now()
