@@ -43,7 +43,21 @@ func auditConfig(t *testing.T, dir, forge, url string) {
 // is changed in the export and the chain re-hashed after it, so that
 // `accord ledger verify --file` finds it whole: the audit names the
 // proposal whose outcome it changes.
-func TestAuditThroughTheBot(t *testing.T) { bothShapes(t, runAuditThroughTheBot) }
+func TestAuditThroughTheBot(t *testing.T) {
+	// setForgeToken sets the API tokens for good; the tests after this file's
+	// (connect_test.go's) expect them unset, as they were.
+	for _, k := range []string{"TEST_GITEA_TOKEN", "TEST_GITHUB_TOKEN"} {
+		old, had := os.LookupEnv(k)
+		t.Cleanup(func() {
+			if had {
+				os.Setenv(k, old)
+			} else {
+				os.Unsetenv(k)
+			}
+		})
+	}
+	bothShapes(t, runAuditThroughTheBot)
+}
 
 func runAuditThroughTheBot(t *testing.T, forge string) {
 	r := newRig(t, forge, auditConfig)
