@@ -192,20 +192,29 @@ func (o *outcomes) vote(a *Auditor, e *ledger.Entry) {
 }
 
 // checkVoteKey checks that a vote entry's key is the vote its body says,
-// and returns when its comment was written (a vote's key says).
+// and returns when its comment was written (a vote's key says). A vote's
+// key is "vote:P:COMMENT:LINE:WRITTEN:H" (H: the first 4 bytes of
+// SHA-256(choice "\n" reason), hex), "vote:P:COMMENT:LINE:WRITTEN" in
+// ledgers written before H; a withdrawal's "withdraw:P:COMMENT:TAG", or
+// "withdraw:P:COMMENT" before TAG.
 func checkVoteKey(key string, v *voteEntry) (time.Time, error) {
 	parts := strings.Split(key, ":")
-	want := 5
+	wants := []int{5, 6}
 	if v.Withdrawn {
-		want = 3
+		wants = []int{3, 4}
 	}
-	if len(parts) != want || parts[0] != map[bool]string{true: "withdraw", false: "vote"}[v.Withdrawn] ||
+	if !slices.Contains(wants, len(parts)) || parts[0] != map[bool]string{true: "withdraw", false: "vote"}[v.Withdrawn] ||
 		parts[1] != strconv.FormatInt(v.Proposal, 10) || parts[2] != strconv.FormatInt(v.Comment, 10) {
 		return time.Time{}, fmt.Errorf("its key is not that of the %s its body records (proposal %d, comment %d)",
 			map[bool]string{true: "withdrawal", false: "vote"}[v.Withdrawn], v.Proposal, v.Comment)
 	}
 	if v.Withdrawn {
 		return time.Time{}, nil
+	}
+	if len(parts) == 6 {
+		if parts[5] != ledger.BallotHash(v.Choice, v.Reason) {
+			return time.Time{}, fmt.Errorf("its key is not that of the choice and reason its body records")
+		}
 	}
 	ns, err := strconv.ParseInt(parts[4], 10, 64)
 	if err != nil {

@@ -274,7 +274,7 @@ func (h *Proposals) reconcileOne(ctx context.Context, set *policies.Set, p *stor
 	case last == nil:
 		if recorded {
 			rec.Withdrawn++
-			return h.dropVote(ctx, p, cm.ID)
+			return h.dropVote(ctx, p, cm.ID, fmt.Sprint(written.UnixNano()))
 		}
 		return nil
 	case recorded && old.Choice == last.Choice && old.Reason == last.Reason:

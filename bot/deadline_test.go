@@ -279,3 +279,37 @@ func TestCommandsWithoutPolicy(t *testing.T) {
 		t.Errorf("replies %q", replies)
 	}
 }
+
+// TestVoteEntriesFollowEveryChange: the ledger records every change the
+// store makes to a vote, so the audit replays the same ballots: two edits
+// within one second (forges date comments to the second) are two entries,
+// a second withdrawal of the same comment is one more, and a redelivered
+// deletion records nothing again.
+func TestVoteEntriesFollowEveryChange(t *testing.T) {
+	v := newVoting(t)
+	v.say("m1", "/propose")
+	at := v.clk.now().Truncate(time.Second)
+	v.comment(forges.ActionCreated, 601, "m2", "/vote yes", at, at, at)
+	v.comment(forges.ActionEdited, 601, "m2", "/vote no", at, at.Add(time.Second), at)
+	v.comment(forges.ActionEdited, 601, "m2", "/vote abstain", at, at.Add(time.Second), at) // the same second
+	v.comment(forges.ActionEdited, 601, "m2", "no vote now", at, at.Add(2*time.Second), at)
+	v.comment(forges.ActionEdited, 601, "m2", "/vote yes", at, at.Add(3*time.Second), at)
+	v.comment(forges.ActionEdited, 601, "m2", "none again", at, at.Add(4*time.Second), at)
+	v.comment(forges.ActionCreated, 602, "m3", "/vote yes", at, at, at)
+	v.comment(forges.ActionDeleted, 602, "m3", "/vote yes", at, at, at)
+	v.comment(forges.ActionDeleted, 602, "m3", "/vote yes", at, at, at.Add(time.Millisecond)) // redelivered
+	var keys []string
+	v.st.LedgerEntries(context.Background(), func(e ledger.Entry) error {
+		if e.Kind == ledger.KindVote {
+			keys = append(keys, strings.Join(strings.Split(e.Key, ":")[:3], ":"))
+		}
+		return nil
+	})
+	want := "vote:1:601 vote:1:601 vote:1:601 withdraw:1:601 vote:1:601 withdraw:1:601 vote:1:602 withdraw:1:602"
+	if got := strings.Join(keys, " "); got != want {
+		t.Errorf("vote entries:\n%s\nwant\n%s", got, want)
+	}
+	if votes, _ := v.st.Votes(context.Background(), 1); len(votes) != 0 {
+		t.Errorf("votes standing: %+v", votes)
+	}
+}

@@ -413,14 +413,30 @@ func voteTimes(ev *forges.Event) (at, written time.Time) {
 func (h *Proposals) putVote(ctx context.Context, p *store.Proposal, comment int64, member, identity string, c Command, at, written time.Time, reconciled bool) (bool, error) {
 	v := store.VoteRow{CommentID: comment, Member: member, Identity: identity, Choice: c.Choice, Reason: c.Reason, At: at}
 	body := map[string]any{"proposal": p.ID, "member": member, "identity": identity, "choice": c.Choice, "comment": comment, "at": at}
-	if c.Choice == tally.ChoiceBlock && c.Reason != "" {
-		body["reason"] = c.Reason
+	if c.Reason != "" {
+		body["reason"] = c.Reason // a block's shows in the tally; any is part of the vote's key
 	}
 	if reconciled {
 		body["reconciled"] = true // read from the forge at the close: the delivery never came
 	}
-	entry := store.NewEntry{Kind: ledger.KindVote, Key: fmt.Sprintf("vote:%d:%d:%d:%d", p.ID, comment, c.Line, written.UnixNano()), Body: body}
+	entry := store.NewEntry{Kind: ledger.KindVote, Key: VoteKey(p.ID, comment, c.Line, written, c.Choice, c.Reason), Body: body}
 	return h.Store.PutVote(ctx, h.now(), p.ID, v, []store.NewEntry{entry}, nil)
+}
+
+// VoteKey is the ledger key of a vote: the comment's line as written at a
+// time, with what it says. Forges date comments to the second, so two
+// edits within one second differ by their content; the same text seen
+// again (a redelivery, the comment read back at the close) is the same
+// key, and is recorded once.
+func VoteKey(proposal, comment int64, line int, written time.Time, choice, reason string) string {
+	return fmt.Sprintf("vote:%d:%d:%d:%d:%s", proposal, comment, line, written.UnixNano(), ledger.BallotHash(choice, reason))
+}
+
+// WithdrawKey is the ledger key of a vote's withdrawal: by deletion (tag
+// "deleted": a comment is deleted once), or by the edit written at a time
+// that left the comment without a vote.
+func WithdrawKey(proposal, comment int64, tag string) string {
+	return fmt.Sprintf("withdraw:%d:%d:%s", proposal, comment, tag)
 }
 
 // noOpenVote answers a vote on an issue with no open proposal. A vote that
@@ -507,11 +523,13 @@ func (h *Proposals) withdraw(ctx context.Context, ev *forges.Event, act *Actions
 	if when.After(p.Deadline) {
 		return nil // after the deadline nothing changes a vote
 	}
-	return h.dropVote(ctx, p, ev.Comment.ID)
+	return h.dropVote(ctx, p, ev.Comment.ID, "deleted")
 }
 
-func (h *Proposals) dropVote(ctx context.Context, p *store.Proposal, comment int64) error {
-	entry := store.NewEntry{Kind: ledger.KindVote, Key: fmt.Sprintf("withdraw:%d:%d", p.ID, comment),
+// dropVote withdraws a comment's vote; tag tells this withdrawal apart
+// (WithdrawKey). A comment with no vote standing records nothing.
+func (h *Proposals) dropVote(ctx context.Context, p *store.Proposal, comment int64, tag string) error {
+	entry := store.NewEntry{Kind: ledger.KindVote, Key: WithdrawKey(p.ID, comment, tag),
 		Body: map[string]any{"proposal": p.ID, "comment": comment, "withdrawn": true}}
 	ok, err := h.Store.DropVote(ctx, h.now(), p.ID, comment, []store.NewEntry{entry}, nil)
 	if err != nil || !ok {
@@ -530,10 +548,11 @@ func (h *Proposals) reread(ctx context.Context, ev *forges.Event, act *Actions) 
 		if err != nil || p == nil {
 			return err
 		}
-		if _, written := voteTimes(ev); written.After(p.Deadline) {
+		_, written := voteTimes(ev)
+		if written.After(p.Deadline) {
 			return nil
 		}
-		return h.dropVote(ctx, p, ev.Comment.ID)
+		return h.dropVote(ctx, p, ev.Comment.ID, fmt.Sprint(written.UnixNano()))
 	}
 	return h.vote(ctx, ev, *last)
 }

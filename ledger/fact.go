@@ -69,3 +69,12 @@ func FactID(kind, forge string, parts ...string) string {
 	h := sha256.Sum256([]byte(strings.Join(append([]string{kind, forge}, parts...), "\x00")))
 	return "sha256:" + hex.EncodeToString(h[:])
 }
+
+// BallotHash ends a vote entry's key (vote:P:COMMENT:LINE:WRITTEN:HASH):
+// the first 4 bytes, hex, of SHA-256(choice "\n" reason). Two edits of a
+// comment within one second (forges date comments to the second) are two
+// entries; the same ballot seen again is one.
+func BallotHash(choice, reason string) string {
+	sum := sha256.Sum256([]byte(choice + "\n" + reason))
+	return hex.EncodeToString(sum[:4])
+}

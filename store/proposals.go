@@ -212,13 +212,24 @@ func (s *Store) PutVote(ctx context.Context, now time.Time, proposal int64, v Vo
 }
 
 // DropVote withdraws a comment's vote from an open proposal (the comment
-// was deleted, or edited to hold no vote), with its ledger entries.
+// was deleted, or edited to hold no vote), with its ledger entries. When
+// the comment has no vote standing (a redelivered deletion), nothing is
+// recorded and false is reported.
 func (s *Store) DropVote(ctx context.Context, now time.Time, proposal, commentID int64, es []NewEntry, fx []NewEffect) (bool, error) {
 	return s.voteTx(ctx, now, proposal, es, fx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM votes WHERE proposal = ? AND comment_id = ?`, proposal, commentID)
-		return err
+		res, err := tx.ExecContext(ctx, `DELETE FROM votes WHERE proposal = ? AND comment_id = ?`, proposal, commentID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errNothingChanged
+		}
+		return nil
 	})
 }
+
+// errNothingChanged ends a vote transaction that has nothing to record.
+var errNothingChanged = errors.New("nothing changed")
 
 func (s *Store) voteTx(ctx context.Context, now time.Time, proposal int64, es []NewEntry, fx []NewEffect, change func(*sql.Tx) error) (bool, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -233,7 +244,9 @@ func (s *Store) voteTx(ctx context.Context, now time.Time, proposal int64, es []
 	if state != ProposalOpen {
 		return false, nil
 	}
-	if err := change(tx); err != nil {
+	if err := change(tx); errors.Is(err, errNothingChanged) {
+		return false, nil
+	} else if err != nil {
 		return false, err
 	}
 	if err := s.sideEffects(ctx, tx, now, es, fx); err != nil {

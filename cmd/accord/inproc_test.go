@@ -51,7 +51,10 @@ func startInProcess(t *testing.T, dir string, clk *testClock) *server {
 		if v, ok := secrets[k]; ok {
 			return v
 		}
-		return os.Getenv(k)
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+		return forgeTokens[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -106,13 +109,10 @@ func bothShapes(t *testing.T, fn func(t *testing.T, forge string)) {
 	}
 }
 
-// setForgeToken puts the fake forge's API token where voteConfig's config
-// looks for it. (Subtests run in parallel, so not t.Setenv; both shapes
-// set the same values.)
-func setForgeToken(forge string) {
-	env := map[string]string{"gitea": "TEST_GITEA_TOKEN", "github": "TEST_GITHUB_TOKEN"}[forge]
-	os.Setenv(env, map[string]string{"gitea": giteaToken, "github": githubToken}[forge])
-}
+// forgeTokens are the fake forges' API tokens, where voteConfig's config
+// looks for them: the in-process bot reads them from here, the binary
+// (startServer) gets them in its environment, unless a test set its own.
+var forgeTokens = map[string]string{"TEST_GITEA_TOKEN": giteaToken, "TEST_GITHUB_TOKEN": githubToken}
 
 // rig is a bot in process on a test clock, a fake forge that keeps the
 // members' comments and the bot's effects, deliveries shaped like the
@@ -135,7 +135,6 @@ func newRig(t *testing.T, forge string, configure func(t *testing.T, dir, forge,
 	for _, p := range prepare {
 		p(r)
 	}
-	setForgeToken(forge)
 	r.sh = &shape{forge: forge, t: t, clock: r.clk.now, mirror: fake}
 	r.s = startInProcess(t, r.dir, r.clk)
 	r.st = r.s.openStore()

@@ -26,7 +26,6 @@ func spoofedMarkers(t *testing.T, forge string) {
 	fake, srv := newForgeState(t, forge == "github")
 	dir := t.TempDir()
 	scenarioConfig(t, dir, forge, srv.URL)
-	setForgeToken(forge)
 	sh := &shape{forge: forge, t: t}
 	s := startServer(t, dir)
 	st := s.openStore()

@@ -133,6 +133,11 @@ func startServer(t *testing.T, dir string) *server {
 	// Rotation: the GitHub hook accepts an old and a new secret.
 	cmd.Env = append(os.Environ(), "TEST_GITHUB_SECRETS=old-secret, "+githubSecret,
 		"TEST_GITEA_SECRETS="+giteaSecret, "TEST_FORGEJO_SECRETS="+giteaSecret)
+	for k, v := range forgeTokens {
+		if os.Getenv(k) == "" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
