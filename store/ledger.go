@@ -122,6 +122,9 @@ func appendEntries(ctx context.Context, tx *sql.Tx, now time.Time, es []NewEntry
 			n++
 		}
 	}
+	if err := tree.flush(); err != nil {
+		return 0, fmt.Errorf("append to the ledger: %w", err)
+	}
 	return n, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -62,8 +63,8 @@ type treeWriter struct {
 	ctx     context.Context
 	tx      *sql.Tx
 	get     *sql.Stmt
-	put     *sql.Stmt
-	pending map[int64]tlog.Hash // stored in this transaction
+	pending map[int64]tlog.Hash // made in this transaction
+	unsaved []int64             // of those, the indexes not inserted yet (flush)
 }
 
 func newTreeWriter(ctx context.Context, tx *sql.Tx) (*treeWriter, error) {
@@ -71,17 +72,34 @@ func newTreeWriter(ctx context.Context, tx *sql.Tx) (*treeWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	put, err := tx.PrepareContext(ctx, `INSERT INTO ledger_tree (idx, hash) VALUES (?, ?)`)
-	if err != nil {
-		get.Close()
-		return nil, err
-	}
-	return &treeWriter{ctx: ctx, tx: tx, get: get, put: put, pending: map[int64]tlog.Hash{}}, nil
+	return &treeWriter{ctx: ctx, tx: tx, get: get, pending: map[int64]tlog.Hash{}}, nil
 }
 
-func (w *treeWriter) close() {
-	w.get.Close()
-	w.put.Close()
+func (w *treeWriter) close() { w.get.Close() }
+
+// flush inserts the hashes made since the last flush, many rows a
+// statement: one INSERT per hash cost as much as the rest of an append.
+func (w *treeWriter) flush() error {
+	const rows = 400 // 800 parameters, under SQLite's limit
+	for len(w.unsaved) > 0 {
+		n := min(len(w.unsaved), rows)
+		var q strings.Builder
+		q.WriteString(`INSERT INTO ledger_tree (idx, hash) VALUES `)
+		args := make([]any, 0, 2*n)
+		for i, idx := range w.unsaved[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?)")
+			h := w.pending[idx]
+			args = append(args, idx, h[:])
+		}
+		if _, err := w.tx.ExecContext(w.ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("the ledger's tree: %w", err)
+		}
+		w.unsaved = w.unsaved[n:]
+	}
+	return nil
 }
 
 // ReadHashes implements tlog.HashReader.
@@ -113,10 +131,8 @@ func (w *treeWriter) add(n int64, entryHash string) error {
 	}
 	idx := tlog.StoredHashIndex(0, n)
 	for i, h := range hs {
-		if _, err := w.put.ExecContext(w.ctx, idx+int64(i), h[:]); err != nil {
-			return fmt.Errorf("ledger entry %d: tree: %w", n+1, err)
-		}
 		w.pending[idx+int64(i)] = h
+		w.unsaved = append(w.unsaved, idx+int64(i))
 	}
 	return nil
 }
@@ -153,7 +169,7 @@ func (w *treeWriter) catchUp(upTo int64) error {
 			return err
 		}
 	}
-	return nil
+	return w.flush()
 }
 
 // syncTree brings the stored tree up to the ledger's length, in
