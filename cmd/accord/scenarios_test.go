@@ -335,6 +335,11 @@ func runScenarios(t *testing.T, forge string) {
 		{17, []string{"**Result: passed**", "one co-op, one vote"}},
 	}
 	for _, c := range checks {
+		// The outbox edits the status comment after the labels: wait for it.
+		waitFor(t, fmt.Sprint("the status comment's result on issue ", c.issue), func() bool {
+			_, status, _ := fake.issueView(c.issue)
+			return strings.Contains(status, "**Result: ")
+		})
 		_, status, _ := fake.issueView(c.issue)
 		for _, w := range c.in {
 			if !strings.Contains(status, w) {
