@@ -38,7 +38,10 @@ type Outbox struct {
 	Clients     map[string]forges.Client // by forge name
 	Metrics     *Metrics
 	Log         *slog.Logger
-	MaxAttempts int           // tries before a temporarily failing effect is dead; default 50 (about 8 hours)
+	MaxAttempts int // tries before a temporarily failing effect may be dead (see Horizon); default 50
+	// Horizon: an effect that keeps failing goes dead only once it is this
+	// old (a forge's outage delays, never loses); default 72h.
+	Horizon     time.Duration
 	BaseBackoff time.Duration // default 2s
 	MaxBackoff  time.Duration // default 10m
 	Batch       int           // effects claimed at once; default 32
@@ -70,6 +73,9 @@ func (o *Outbox) setDefaults() {
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 50
+	}
+	if o.Horizon <= 0 {
+		o.Horizon = 72 * time.Hour
 	}
 	if o.BaseBackoff <= 0 {
 		o.BaseBackoff = 2 * time.Second
@@ -197,7 +203,7 @@ func (o *Outbox) carryOut(ctx context.Context, e *store.Effect) store.EffectOutc
 		o.blocked[e.Forge] = until
 		o.Log.Warn("forge rate limit: effects wait", "forge", e.Forge, "until", until)
 		return store.EffectOutcome{Seq: e.Seq, State: store.StateQueued, Next: until, Uncount: true, Error: err.Error()}
-	case errors.As(err, &ae) && ae.Temporary() && e.Attempts < o.MaxAttempts:
+	case errors.As(err, &ae) && ae.Temporary() && (e.Attempts < o.MaxAttempts || o.Now().Sub(e.CreatedAt) < o.Horizon):
 		next := o.Now().Add(backoff(o.BaseBackoff, o.MaxBackoff, e.Attempts))
 		o.Log.Warn("effect failed, will retry", "forge", e.Forge, "op", e.Op, "effect", e.Seq, "attempts", e.Attempts, "next", next, "err", err)
 		return store.EffectOutcome{Seq: e.Seq, State: store.StateQueued, Next: next, Error: err.Error()}

@@ -456,8 +456,29 @@ func TestOutboxNotFoundIsDead(t *testing.T) {
 	}
 }
 
+// TestOutboxOutageDelaysNeverLoses: a forge down for ten hours (60 failed
+// tries, far more than MaxAttempts) delays the effect, which is carried out
+// once the forge answers again: within the retry horizon nothing is dead.
+func TestOutboxOutageDelaysNeverLoses(t *testing.T) {
+	f := newFakeForge()
+	for range 60 {
+		f.fail = append(f.fail, &forges.APIError{Forge: "gitea", Op: "AddReaction", Status: 502, Message: "Bad Gateway"})
+	}
+	o, st, clk := newTestOutbox(t, f)
+	o.MaxAttempts = 3
+	enqueue(t, st, clk, "d1", func(a *Actions) { a.React(repo, 5, forges.ReactionThumbsUp) })
+	for range 61 {
+		runDue(t, o)
+		clk.add(o.MaxBackoff)
+	}
+	if e := effects(t, st)[0]; e.State != store.StateDone || f.count("AddReaction") != 61 {
+		t.Errorf("effect %+v, %d calls", e, f.count("AddReaction"))
+	}
+}
+
 // TestOutboxGivesUpOnTemporaryFailures: a forge that keeps failing ends the
-// effect dead after MaxAttempts, with the last error.
+// effect dead after MaxAttempts once the effect is older than the retry
+// horizon, with the last error.
 func TestOutboxGivesUpOnTemporaryFailures(t *testing.T) {
 	f := newFakeForge()
 	for range 10 {
@@ -465,6 +486,7 @@ func TestOutboxGivesUpOnTemporaryFailures(t *testing.T) {
 	}
 	o, st, clk := newTestOutbox(t, f)
 	o.MaxAttempts = 3
+	o.Horizon = time.Nanosecond
 	enqueue(t, st, clk, "d1", func(a *Actions) { a.React(repo, 5, forges.ReactionThumbsUp) })
 	for range 6 {
 		runDue(t, o)

@@ -90,7 +90,10 @@ type Worker struct {
 	Router      *Router
 	Metrics     *Metrics
 	Log         *slog.Logger
-	MaxAttempts int           // tries before a delivery is dead; default 8
+	MaxAttempts int // tries before a delivery may be dead (see Horizon); default 8
+	// Horizon: a delivery that keeps failing (a forge that is down) goes
+	// dead only once it is this old, whatever its tries; default 72h.
+	Horizon     time.Duration
 	BaseBackoff time.Duration // first retry delay, doubled each try up to MaxBackoff; default 2s
 	MaxBackoff  time.Duration // default 10m
 	Batch       int           // deliveries claimed at once; default 128
@@ -117,6 +120,9 @@ func (w *Worker) init() {
 	}
 	if w.MaxAttempts <= 0 {
 		w.MaxAttempts = 8
+	}
+	if w.Horizon <= 0 {
+		w.Horizon = 72 * time.Hour
 	}
 	if w.BaseBackoff <= 0 {
 		w.BaseBackoff = 2 * time.Second
@@ -192,6 +198,16 @@ func (w *Worker) ProcessBatch(ctx context.Context) (int, error) {
 	// batch would run again after restart (harmless, handlers are
 	// idempotent, but wasted).
 	if err := w.Store.FinishDeliveries(context.WithoutCancel(ctx), w.Now(), outs); err != nil {
+		// Nothing of the batch is recorded: give its deliveries back, due
+		// after a short wait (if even that fails, their claims' leases end
+		// within store.Lease), instead of leaving them processing.
+		seqs := make([]int64, len(ds))
+		for i := range ds {
+			seqs[i] = ds[i].Seq
+		}
+		if rerr := w.Store.ReleaseDeliveries(context.WithoutCancel(ctx), w.Now().Add(w.BaseBackoff), seqs); rerr != nil {
+			w.Log.Error("deliveries not released; their claims end by themselves", "count", len(seqs), "err", rerr)
+		}
 		return 0, err
 	}
 	if w.EffectsStored != nil && slices.ContainsFunc(outs, func(o store.Outcome) bool { return len(o.Effects) > 0 }) {
@@ -259,7 +275,7 @@ func (w *Worker) process(ctx context.Context, d *store.StoredDelivery, p parsed)
 		return store.Outcome{Seq: d.Seq, State: store.StateIgnored, Event: ev}
 	case err == nil:
 		return store.Outcome{Seq: d.Seq, State: store.StateDone, Event: ev, Effects: act.Effects(), Entries: entries(act)}
-	case errors.Is(err, errPermanent) || d.Attempts >= w.MaxAttempts:
+	case errors.Is(err, errPermanent) || d.Attempts >= w.MaxAttempts && w.Now().Sub(d.ReceivedAt) >= w.Horizon:
 		w.Log.Error("delivery is dead", "forge", d.Forge, "delivery", d.ID, "seq", d.Seq, "attempts", d.Attempts, "err", err)
 		return store.Outcome{Seq: d.Seq, State: store.StateDead, Error: err.Error()}
 	default:

@@ -90,6 +90,7 @@ func TestWorkerDeadLettersAndRetryRequeues(t *testing.T) {
 	panicky := HandlerFunc(func(ctx context.Context, ev *forges.Event, act *Actions) error { panic("bug") })
 	rt.On(panicky, "issue")
 	w, st := newTestWorker(t, rt)
+	w.Horizon = time.Nanosecond // dead after MaxAttempts: the horizon is over at once
 	store1(t, st, "f", "a", "comment")
 	store1(t, st, "f", "b", "issue")
 	store1(t, st, "gone", "c", "comment") // a forge no longer configured: dead at once
@@ -164,5 +165,74 @@ func TestHandlerEffectsAreStoredWithTheDelivery(t *testing.T) {
 	}
 	if len(es) != 2 || es[0].Op != OpComment || es[1].Op != OpAddLabels || es[1].Key != "f/d1/0" || woken != 1 {
 		t.Fatalf("effects %+v, woken %d", es, woken)
+	}
+}
+
+// TestWorkerOutageDelaysNeverLoses: a delivery whose handler fails for as
+// long as a forge is down (25 tries, far past MaxAttempts, ten minutes
+// apart on the clock) is retried, not dead, and is done once the forge
+// answers: within the retry horizon an outage only delays.
+func TestWorkerOutageDelaysNeverLoses(t *testing.T) {
+	rt := NewRouter()
+	calls := 0
+	rt.On(HandlerFunc(func(ctx context.Context, ev *forges.Event, act *Actions) error {
+		calls++
+		if calls <= 25 {
+			return errors.New("forge down")
+		}
+		return nil
+	}), "comment")
+	w, st := newTestWorker(t, rt)
+	clk := &clock{t: time.Now()}
+	w.Now, w.MaxBackoff = clk.now, 10*time.Minute
+	store1(t, st, "f", "a", "comment")
+	for range 30 {
+		if _, err := w.ProcessBatch(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		clk.add(w.MaxBackoff)
+	}
+	if done, _ := st.ListDeliveries(context.Background(), store.StateDone, 10); len(done) != 1 || calls != 26 {
+		t.Fatalf("after the outage: done %+v, %d calls", done, calls)
+	}
+}
+
+// TestWorkerReleasesABatchItCannotRecord: when a batch's outcome cannot be
+// recorded, its deliveries go back to the queue at once (not left
+// processing until a restart), and the next try records them.
+func TestWorkerReleasesABatchItCannotRecord(t *testing.T) {
+	rt := NewRouter()
+	broken := true
+	rt.On(HandlerFunc(func(ctx context.Context, ev *forges.Event, act *Actions) error {
+		if broken {
+			act.Record("fact", "k-"+ev.DeliveryID, func() {}) // a body that cannot be encoded: the batch's transaction fails
+		}
+		return nil
+	}), "comment")
+	w, st := newTestWorker(t, rt)
+	clk := &clock{t: time.Now()}
+	w.Now = clk.now
+	for _, id := range []string{"a", "b", "c"} {
+		store1(t, st, "f", id, "comment")
+	}
+	clk.add(time.Second) // past their arrival
+	if _, err := w.ProcessBatch(context.Background()); err == nil {
+		t.Fatal("the batch was recorded")
+	}
+	ctx := context.Background()
+	if p, _ := st.ListDeliveries(ctx, store.StateProcessing, 10); len(p) != 0 {
+		t.Fatalf("left processing: %+v", p)
+	}
+	if q, _ := st.ListDeliveries(ctx, store.StateQueued, 10); len(q) != 3 {
+		t.Fatalf("queued again: %+v", q)
+	}
+	if err := st.RetryDelivery(ctx, 1, clk.now()); err != nil {
+		t.Errorf("retry of a released delivery: %v", err)
+	}
+	broken = false
+	clk.add(time.Second)
+	drain(t, w)
+	if done, _ := st.ListDeliveries(ctx, store.StateDone, 10); len(done) != 3 {
+		t.Fatalf("done after the release: %+v", done)
 	}
 }

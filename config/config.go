@@ -37,6 +37,9 @@ type Config struct {
 	Forges    []Forge  `yaml:"forges"`
 	Votes     Votes    `yaml:"votes"`
 	Ledger    Ledger   `yaml:"ledger"`
+	// RetryHorizon is how long a delivery or an effect that keeps failing
+	// is retried (a forge's outage delays work, never loses it); 72h.
+	RetryHorizon time.Duration `yaml:"retry_horizon"`
 
 	// Source says where the config came from: a file path or "defaults".
 	Source string `yaml:"-"`
@@ -109,11 +112,12 @@ func (f *Forge) CanAct() bool {
 // each type whose webhook secrets come from the environment.
 func Default() *Config {
 	return &Config{
-		Listen:   "127.0.0.1:8080",
-		Database: "accord.db",
-		Policies: Policies{Dir: "policies/examples"},
-		Votes:    Votes{CloseGrace: DefaultCloseGrace},
-		Ledger:   Ledger{CheckpointEvery: DefaultCheckpointEvery},
+		Listen:       "127.0.0.1:8080",
+		Database:     "accord.db",
+		Policies:     Policies{Dir: "policies/examples"},
+		Votes:        Votes{CloseGrace: DefaultCloseGrace},
+		Ledger:       Ledger{CheckpointEvery: DefaultCheckpointEvery},
+		RetryHorizon: 72 * time.Hour,
 		Forges: []Forge{
 			{Name: "github", Type: TypeGitHub, WebhookSecretsEnv: "ACCORD_GITHUB_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITHUB_TOKEN"},
 			{Name: "gitea", Type: TypeGitea, WebhookSecretsEnv: "ACCORD_GITEA_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITEA_TOKEN"},
@@ -185,6 +189,9 @@ func Parse(data []byte) (*Config, error) {
 	if cfg.Votes.CloseGrace == 0 {
 		cfg.Votes.CloseGrace = def.Votes.CloseGrace
 	}
+	if cfg.RetryHorizon == 0 {
+		cfg.RetryHorizon = def.RetryHorizon
+	}
 	if cfg.Ledger.CheckpointEvery == 0 {
 		cfg.Ledger.CheckpointEvery = def.Ledger.CheckpointEvery
 	}
@@ -224,6 +231,9 @@ func (c *Config) Validate() error {
 	}
 	if strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://") {
 		return errors.New("database: PostgreSQL is not supported yet; give a file path for the embedded SQLite database")
+	}
+	if c.RetryHorizon < time.Minute {
+		return fmt.Errorf("retry_horizon %s: give a duration of at least 1m, e.g. 72h", c.RetryHorizon)
 	}
 	if c.Ledger.CheckpointEvery < time.Minute {
 		return fmt.Errorf("ledger.checkpoint_every %s: give a duration of at least 1m, e.g. 1h", c.Ledger.CheckpointEvery)

@@ -26,6 +26,11 @@ const (
 	StateDead       = "dead"
 )
 
+// Lease is how long a claim (of a delivery or an effect) holds: a worker
+// that dies, or a batch whose outcome cannot be recorded, gives its items
+// back when it ends, without a restart.
+const Lease = 5 * time.Minute
+
 // ErrNotFound is returned for a delivery that does not exist.
 var ErrNotFound = errors.New("no such delivery")
 
@@ -94,9 +99,13 @@ func (s *Store) insertBatch(ds []forges.Delivery) ([]bool, error) {
 // processing, counts the attempt, and returns them in the order they
 // arrived.
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int) ([]StoredDelivery, error) {
-	rows, err := s.write.QueryContext(ctx, `UPDATE deliveries SET state = 'processing', attempts = attempts + 1
-		WHERE id IN (SELECT id FROM deliveries WHERE state = 'queued' AND next_at <= ? ORDER BY id LIMIT ?)
-		RETURNING id, forge, delivery_id, event, received_at, attempts`, now.UnixNano(), limit)
+	// A claim is a lease: next_at becomes its end. A delivery whose lease
+	// ended while it was processing (a worker that died, a batch whose
+	// outcome could not be recorded) is due again.
+	rows, err := s.write.QueryContext(ctx, `UPDATE deliveries SET state = 'processing', attempts = attempts + 1, next_at = ?
+		WHERE id IN (SELECT id FROM deliveries WHERE state = 'queued' AND next_at <= ?
+			UNION ALL SELECT id FROM deliveries WHERE state = 'processing' AND next_at <= ? ORDER BY id LIMIT ?)
+		RETURNING id, forge, delivery_id, event, received_at, attempts`, now.Add(Lease).UnixNano(), now.UnixNano(), now.UnixNano(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
@@ -257,18 +266,30 @@ func (s *Store) FinishDeliveries(ctx context.Context, now time.Time, outs []Outc
 // stopped (crashed or killed) back in the queue. Call it once at start,
 // before any worker runs. It returns how many there were.
 func (s *Store) RequeueInterrupted(ctx context.Context) (int64, error) {
-	res, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'queued' WHERE state = 'processing'`)
+	res, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', next_at = 0 WHERE state = 'processing'`)
 	if err != nil {
 		return 0, fmt.Errorf("requeue interrupted deliveries: %w", err)
 	}
 	return res.RowsAffected()
 }
 
+// ReleaseDeliveries gives claimed deliveries back to the queue, due at
+// next: their batch's outcome could not be recorded.
+func (s *Store) ReleaseDeliveries(ctx context.Context, next time.Time, seqs []int64) error {
+	for _, seq := range seqs {
+		if _, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', next_at = ? WHERE id = ? AND state = 'processing'`,
+			next.UnixNano(), seq); err != nil {
+			return fmt.Errorf("release delivery %d: %w", seq, err)
+		}
+	}
+	return nil
+}
+
 // RetryDelivery queues a dead (or any finished) delivery again with a fresh
-// count of attempts.
+// count of attempts; one being processed only once its claim's lease ended.
 func (s *Store) RetryDelivery(ctx context.Context, seq int64, now time.Time) error {
 	res, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = 0, next_at = ?, done_at = NULL
-		WHERE id = ? AND state != 'processing'`, now.UnixNano(), seq)
+		WHERE id = ? AND (state != 'processing' OR next_at <= ?)`, now.UnixNano(), seq, now.UnixNano())
 	if err != nil {
 		return fmt.Errorf("retry delivery %d: %w", seq, err)
 	}
@@ -278,9 +299,50 @@ func (s *Store) RetryDelivery(ctx context.Context, seq int64, now time.Time) err
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("retry delivery %d: %w", seq, ErrNotFound)
 		}
-		return fmt.Errorf("retry delivery %d: it is being processed now", seq)
+		return fmt.Errorf("retry delivery %d: it is being processed now (its claim ends within %s)", seq, Lease)
 	}
 	return nil
+}
+
+// RetryFilter picks deliveries or effects to queue again in bulk: those
+// in State (dead by default), of Forge if set, received or created at or
+// after Since if set.
+type RetryFilter struct {
+	State string
+	Forge string
+	Since time.Time
+}
+
+func (f RetryFilter) where(timeCol string) (string, []any) {
+	state := f.State
+	if state == "" {
+		state = StateDead
+	}
+	q, args := `state = ?`, []any{state}
+	if f.Forge != "" {
+		q += ` AND forge = ?`
+		args = append(args, f.Forge)
+	}
+	if !f.Since.IsZero() {
+		q += ` AND ` + timeCol + ` >= ?`
+		args = append(args, f.Since.UnixNano())
+	}
+	return q, args
+}
+
+// RetryDeliveries queues every delivery the filter picks again, as
+// RetryDelivery does one; it returns how many.
+func (s *Store) RetryDeliveries(ctx context.Context, now time.Time, f RetryFilter) (int64, error) {
+	if f.State == StateProcessing || f.State == StateQueued {
+		return 0, fmt.Errorf("retry deliveries: --state %s: give a finished state (dead, done, ignored)", f.State)
+	}
+	where, args := f.where("received_at")
+	res, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = 0, next_at = ?, done_at = NULL WHERE `+where,
+		append([]any{now.UnixNano()}, args...)...)
+	if err != nil {
+		return 0, fmt.Errorf("retry deliveries: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // ListDeliveries lists the inbox, newest first, optionally only one state.

@@ -82,17 +82,24 @@ func enqueueEffects(ctx context.Context, tx *sql.Tx, now time.Time, es []NewEffe
 // attempt, and returns them oldest first. Effects for the forges in skip
 // (rate-limited ones) are left queued.
 func (s *Store) ClaimEffects(ctx context.Context, now time.Time, limit int, skip []string) ([]Effect, error) {
-	args := []any{now.UnixNano()}
 	notIn := ""
+	var skipArgs []any
 	if len(skip) > 0 {
 		notIn = " AND forge NOT IN (?" + strings.Repeat(",?", len(skip)-1) + ")"
 		for _, f := range skip {
-			args = append(args, f)
+			skipArgs = append(skipArgs, f)
 		}
 	}
+	// A claim is a lease (see Lease): an effect whose lease ended while it
+	// was being carried out is due again.
+	args := []any{now.Add(Lease).UnixNano(), now.UnixNano()}
+	args = append(args, skipArgs...)
+	args = append(args, now.UnixNano())
+	args = append(args, skipArgs...)
 	args = append(args, limit)
-	rows, err := s.write.QueryContext(ctx, `UPDATE outbox SET state = 'processing', attempts = attempts + 1
-		WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND next_at <= ?`+notIn+` ORDER BY id LIMIT ?)
+	rows, err := s.write.QueryContext(ctx, `UPDATE outbox SET state = 'processing', attempts = attempts + 1, next_at = ?
+		WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND next_at <= ?`+notIn+`
+			UNION ALL SELECT id FROM outbox WHERE state = 'processing' AND next_at <= ?`+notIn+` ORDER BY id LIMIT ?)
 		RETURNING id, key, forge, op, payload, created_at, attempts`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("claim effects: %w", err)
@@ -157,7 +164,7 @@ func (s *Store) FinishEffect(ctx context.Context, now time.Time, o EffectOutcome
 // stopped back in the queue; call it once at start. Their attempt stays
 // counted, so the next try knows it may have been done already.
 func (s *Store) RequeueInterruptedEffects(ctx context.Context) (int64, error) {
-	res, err := s.write.ExecContext(ctx, `UPDATE outbox SET state = 'queued' WHERE state = 'processing'`)
+	res, err := s.write.ExecContext(ctx, `UPDATE outbox SET state = 'queued', next_at = 0 WHERE state = 'processing'`)
 	if err != nil {
 		return 0, fmt.Errorf("requeue interrupted effects: %w", err)
 	}
@@ -168,7 +175,7 @@ func (s *Store) RequeueInterruptedEffects(ctx context.Context) (int64, error) {
 // are kept: the op must look before it acts again.
 func (s *Store) RetryEffect(ctx context.Context, seq int64, now time.Time) error {
 	res, err := s.write.ExecContext(ctx, `UPDATE outbox SET state = 'queued', next_at = ?, done_at = NULL
-		WHERE id = ? AND state != 'processing'`, now.UnixNano(), seq)
+		WHERE id = ? AND (state != 'processing' OR next_at <= ?)`, now.UnixNano(), seq, now.UnixNano())
 	if err != nil {
 		return fmt.Errorf("retry effect %d: %w", seq, err)
 	}
@@ -178,9 +185,24 @@ func (s *Store) RetryEffect(ctx context.Context, seq int64, now time.Time) error
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("retry effect %d: %w", seq, ErrNotFound)
 		}
-		return fmt.Errorf("retry effect %d: it is being carried out now", seq)
+		return fmt.Errorf("retry effect %d: it is being carried out now (its claim ends within %s)", seq, Lease)
 	}
 	return nil
+}
+
+// RetryEffects queues every effect the filter picks again (Since is of
+// when it was asked for), as RetryEffect does one; it returns how many.
+func (s *Store) RetryEffects(ctx context.Context, now time.Time, f RetryFilter) (int64, error) {
+	if f.State == StateProcessing || f.State == StateQueued {
+		return 0, fmt.Errorf("retry effects: --state %s: give a finished state (dead, done)", f.State)
+	}
+	where, args := f.where("created_at")
+	res, err := s.write.ExecContext(ctx, `UPDATE outbox SET state = 'queued', next_at = ?, done_at = NULL WHERE `+where,
+		append([]any{now.UnixNano()}, args...)...)
+	if err != nil {
+		return 0, fmt.Errorf("retry effects: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // ListEffects lists the outbox, newest first, optionally only one state.

@@ -297,9 +297,16 @@ func TestOutboxLifecycle(t *testing.T) {
 	if len(got) != 1 || got[0].Key != "k2" || got[0].Attempts != 3 {
 		t.Fatalf("after retry: %+v", got)
 	}
-	// k1 is due in an hour.
+	// Within k2's lease nothing else is due; after an hour k1 is, and so is
+	// k2, whose claim's lease ended without an outcome.
+	if soon, _ := s.ClaimEffects(ctx, now.Add(Lease/2), 10, nil); len(soon) != 0 {
+		t.Fatalf("within the lease: %+v", soon)
+	}
+	if err := s.RetryEffect(ctx, got[0].Seq, now.Add(Lease/2)); err == nil {
+		t.Error("retry of an effect under a live claim")
+	}
 	later, _ := s.ClaimEffects(ctx, now.Add(2*time.Hour), 10, nil)
-	if len(later) != 1 || later[0].Key != "k1" || later[0].Attempts != 1 {
+	if len(later) != 2 || later[0].Key != "k1" || later[0].Attempts != 1 || later[1].Key != "k2" || later[1].Attempts != 4 {
 		t.Fatalf("later: %+v", later)
 	}
 	if d, _ := s.OutboxDepth(ctx); d != 2 {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,6 +166,26 @@ func TestDeadLetterAndRetry(t *testing.T) {
 			t.Fatalf("retried delivery not processed again: %+v", after)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+
+	// In bulk: every dead delivery of a forge since a date, at once.
+	for i := 2; i <= 4; i++ {
+		b := []byte(fmt.Sprintf(`{"action":"opened","issue":{"number":%d}}`, i))
+		s.post("github", githubHeaders("issues", fmt.Sprint("broken-", i), githubSecret, b), b)
+	}
+	waitProcessed(t, st)
+	if out, errOut, code := accord(t, dir, nil, "deliveries", "retry", "--state", "dead", "--forge", "gitea", "--config", cfg); code != 0 || out != "0 deliveries queued again; a running 'accord serve' picks it up within a second\n" {
+		t.Errorf("bulk retry of another forge: %d %q %q", code, out, errOut)
+	}
+	out, errOut, code = accord(t, dir, nil, "deliveries", "retry", "--state", "dead", "--forge", "github", "--since", time.Now().UTC().Format(time.DateOnly), "--config", cfg)
+	if code != 0 || !strings.HasPrefix(out, "4 deliveries queued again") {
+		t.Errorf("bulk retry: %d %q %q", code, out, errOut)
+	}
+	if _, errOut, code := accord(t, dir, nil, "deliveries", "retry", "--config", cfg); code != 2 || !strings.Contains(errOut, "give an ID, or --state") {
+		t.Errorf("retry with neither: %d %q", code, errOut)
+	}
+	if _, errOut, code := accord(t, dir, nil, "outbox", "retry", "--state", "processing", "--config", cfg); code == 0 || !strings.Contains(errOut, "finished state") {
+		t.Errorf("bulk retry of effects in progress: %d %q", code, errOut)
 	}
 }
 

@@ -24,15 +24,19 @@ type queue struct {
 	states  []string // the states --state takes
 	retried string   // what a running server does with a re-queued one
 	retry   func(ctx context.Context, st *store.Store, id int64) error
+	bulk    func(ctx context.Context, st *store.Store, f store.RetryFilter) (int64, error)
 	list    func(ctx context.Context, st *store.Store, state string, limit int, w *tabwriter.Writer) error
 }
 
 // run is the command: list, or `retry ID`.
 func (q queue) run(ctx context.Context, args []string, stdout io.Writer) error {
 	states := strings.Join(q.states, "|")
-	fs := newFlags(q.name, fmt.Sprintf("%s [--state %s] [--limit N] | %s retry ID", q.name, states, q.name), stdout)
-	state := fs.String("state", "", "list only those in this `state`: "+strings.Join(q.states, ", "))
+	fs := newFlags(q.name, fmt.Sprintf("%s [--state %s] [--limit N] | %s retry ID | %s retry --state dead [--forge F] [--since T]",
+		q.name, states, q.name, q.name), stdout)
+	state := fs.String("state", "", "list only those in this `state`: "+strings.Join(q.states, ", ")+"; with retry and no ID: queue again all in it")
 	limit := fs.Int("limit", 50, "list at most `N`, newest first")
+	forge := fs.String("forge", "", "retry in bulk: only those of this `forge`")
+	since := fs.String("since", "", "retry in bulk: only those from this `time` on (RFC 3339, or a date YYYY-MM-DD)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -40,9 +44,28 @@ func (q queue) run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *state != "" && !slices.Contains(q.states, *state) {
 		return usageError{fmt.Sprintf("--state %q: use %s", *state, strings.Join(q.states, ", "))}
 	}
-	retryID, err := retryArg(pos, "accord "+q.name)
-	if err != nil {
-		return err
+	bulk := len(pos) == 1 && pos[0] == "retry"
+	var filter store.RetryFilter
+	if bulk {
+		if *state == "" {
+			return usageError{"retry: give an ID, or --state (e.g. --state dead) to queue again all in that state"}
+		}
+		filter = store.RetryFilter{State: *state, Forge: *forge}
+		if *since != "" {
+			t, err := parseSince(*since)
+			if err != nil {
+				return usageError{fmt.Sprintf("--since %q: give RFC 3339 (2026-12-01T08:00:00Z) or a date (2026-12-01)", *since)}
+			}
+			filter.Since = t
+		}
+	} else if *forge != "" || *since != "" {
+		return usageError{"--forge and --since go with retry --state"}
+	}
+	var retryID int64
+	if !bulk {
+		if retryID, err = retryArg(pos, "accord "+q.name); err != nil {
+			return err
+		}
 	}
 	cfg, err := config.Load(*fs.config, os.Getenv)
 	if err != nil {
@@ -53,6 +76,14 @@ func (q queue) run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	if bulk {
+		n, err := q.bulk(ctx, st, filter)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%d %s queued again; %s\n", n, plural(q.thing, n), q.retried)
+		return nil
+	}
 	if retryID != 0 {
 		if err := q.retry(ctx, st, retryID); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
@@ -78,6 +109,9 @@ var deliveries = queue{
 	retry: func(ctx context.Context, st *store.Store, id int64) error {
 		return st.RetryDelivery(ctx, id, time.Now())
 	},
+	bulk: func(ctx context.Context, st *store.Store, f store.RetryFilter) (int64, error) {
+		return st.RetryDeliveries(ctx, time.Now(), f)
+	},
 	list: func(ctx context.Context, st *store.Store, state string, limit int, tw *tabwriter.Writer) error {
 		ds, err := st.ListDeliveries(ctx, state, limit)
 		if err != nil {
@@ -99,6 +133,9 @@ var outbox = queue{
 	retried: "a running 'accord serve' carries it out within a second",
 	retry: func(ctx context.Context, st *store.Store, id int64) error {
 		return st.RetryEffect(ctx, id, time.Now())
+	},
+	bulk: func(ctx context.Context, st *store.Store, f store.RetryFilter) (int64, error) {
+		return st.RetryEffects(ctx, time.Now(), f)
 	},
 	list: func(ctx context.Context, st *store.Store, state string, limit int, tw *tabwriter.Writer) error {
 		es, err := st.ListEffects(ctx, state, limit)
@@ -156,4 +193,23 @@ func oneLine(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return string(r)
+}
+
+// parseSince reads --since: RFC 3339, or a date (midnight UTC).
+func parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.DateOnly, s)
+}
+
+// plural is thing, or its plural for n other than 1.
+func plural(thing string, n int64) string {
+	if n == 1 {
+		return thing
+	}
+	if strings.HasSuffix(thing, "y") {
+		return strings.TrimSuffix(thing, "y") + "ies"
+	}
+	return thing + "s"
 }

@@ -74,7 +74,7 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	parsers := webhooksFor(cfg)
 	clients, _ := clientsFor(cfg, metrics) // those that cannot act are in the start line's "missing"
 	self := bot.NewSelf(clients)           // who the bot is on each forge, asked once
-	outbox := &bot.Outbox{Store: st, Clients: clients, Metrics: metrics, Log: log, Now: now, Self: self}
+	outbox := &bot.Outbox{Store: st, Clients: clients, Metrics: metrics, Log: log, Now: now, Self: self, Horizon: cfg.RetryHorizon}
 	pols, err = policiesFor(cfg, clients, st, log)
 	if err != nil {
 		return nil, nil, nil, err
@@ -114,6 +114,7 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	worker := bot.NewWorker(st, parsers, router, metrics, log)
 	worker.EffectsStored = outbox.Notify
 	worker.Now = now
+	worker.Horizon = cfg.RetryHorizon
 	var hooks []bot.Hook
 	for _, f := range cfg.Forges {
 		hooks = append(hooks, bot.Hook{Name: f.Name, Webhooks: parsers[f.Name], Secrets: f.Secrets})
