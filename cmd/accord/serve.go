@@ -58,6 +58,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintln(stderr, startLine(cfg, ln.Addr().String(), policyState))
+	if from, to := st.Migrated(); from != to {
+		log.Info("database schema brought up to date", "database", cfg.Database, "from", from, "to", to)
+	}
 	if loadErr != nil {
 		log.Error("policy files not usable", "source", pols.Source.String(), "err", loadErr)
 	}
