@@ -58,6 +58,12 @@ var migrations = []migration{
 		name: "signed checkpoints",
 		sql:  checkpointsSchema,
 	},
+	// Versioned databases only from here on.
+	{ // 6
+		name: "deliveries.pruned_at: when the payload was pruned (retention.payloads)",
+		sql: `ALTER TABLE deliveries ADD COLUMN pruned_at INTEGER;
+CREATE INDEX deliveries_done ON deliveries (done_at) WHERE pruned_at IS NULL AND state IN ('done', 'ignored', 'dead');`,
+	},
 }
 
 // legacyVersion is the schema of the last release without versions

@@ -200,9 +200,10 @@ func TestOpenRefusesANewerSchema(t *testing.T) {
 }
 
 // TestMigrationsStepByStep: a new database goes through every migration
-// and ends at SchemaVersion; opening it again applies none; an
-// unversioned database that has every migration already (made by the
-// release just before versions) takes them all again without harm.
+// and ends at SchemaVersion; opening it again applies none. An unversioned
+// database that has every migration up to legacyVersion already (made by
+// the release just before versions) takes them again without harm, and the
+// later ones once.
 func TestMigrationsStepByStep(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "accord.db")
 	st, err := Open(path, Options{})
@@ -221,21 +222,47 @@ func TestMigrationsStepByStep(t *testing.T) {
 	if from, to := st.Migrated(); from != to {
 		t.Errorf("second Open: Migrated() = %d, %d, want nothing to do", from, to)
 	}
-	// As the release before versions left a database: every table and
-	// column, no version.
-	if _, err := st.write.Exec(`PRAGMA user_version = 0`); err != nil {
+	st.Close()
+
+	// As the release before versions left a database: the schema up to
+	// legacyVersion, no version.
+	if legacyVersion > len(migrations) {
+		t.Fatalf("legacyVersion %d is past the last migration", legacyVersion)
+	}
+	path = filepath.Join(t.TempDir(), "accord.db")
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
+	ctx := context.Background()
+	for _, m := range migrations[:legacyVersion] {
+		tx, err := raw.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(m.sql); m.sql != "" && err != nil {
+			t.Fatal(err)
+		}
+		if m.fn != nil {
+			if err := m.fn(ctx, tx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
 	st, err = Open(path, Options{})
 	if err != nil {
-		t.Fatalf("an unversioned database with the whole schema: %v", err)
+		t.Fatalf("an unversioned database with the whole legacy schema: %v", err)
 	}
 	defer st.Close()
-	if n, _, err := st.VerifyLedger(context.Background()); err != nil || n != 5 {
-		t.Errorf("VerifyLedger = %d, %v", n, err)
+	if from, to := st.Migrated(); from != 0 || to != len(migrations) {
+		t.Errorf("Migrated() = %d, %d", from, to)
 	}
-	if legacyVersion > len(migrations) {
-		t.Errorf("legacyVersion %d is past the last migration", legacyVersion)
+	appendN(t, st, 0, 5)
+	if n, _, err := st.VerifyLedger(ctx); err != nil || n != 5 {
+		t.Errorf("VerifyLedger = %d, %v", n, err)
 	}
 }

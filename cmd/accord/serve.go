@@ -129,6 +129,7 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		Outbox:      outbox,
 		Proposals:   proposals,
 		Checkpoints: checkpoints,
+		Retention:   &bot.Retention{Store: st, Keep: time.Duration(cfg.Retention.Payloads), Now: now, Log: log},
 		Metrics:     metrics,
 		Store:       st,
 		Log:         log,
