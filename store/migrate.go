@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/url"
+	"io"
+	"io/fs"
 	"os"
 	"strings"
 )
@@ -106,26 +108,26 @@ BEGIN
 END;
 `
 
-// peekVersion reads the schema version of the database at path without
-// changing anything (read-only, no journal mode set): 0 for a file that
-// does not exist yet.
+// peekVersion reads the schema version of the database at path from its
+// file header (user_version: 4 bytes, big-endian, at offset 60), without
+// SQLite, so that nothing is created or changed beside a database that is
+// refused: 0 for a file that does not exist yet or is not a database (which
+// SQLite then reports). A version newer only in the WAL (a newer accord
+// running now) is caught again inside the first migration's transaction.
 func peekVersion(path string) (int, error) {
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
-	q := url.Values{}
-	q.Set("mode", "ro")
-	q.Add("_pragma", "busy_timeout(10000)")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return 0, err
 	}
-	defer db.Close()
-	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
-		return 0, err
+	defer f.Close()
+	var h [100]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil || string(h[:16]) != "SQLite format 3\x00" {
+		return 0, nil
 	}
-	return v, nil
+	return int(int32(binary.BigEndian.Uint32(h[60:64]))), nil
 }
 
 // migrate brings the database up to SchemaVersion, one transaction per
