@@ -135,6 +135,15 @@ func peekVersion(path string) (int, error) {
 // opening the same database at once are fine: each migration's transaction
 // takes the write lock first and reads the version again inside it.
 func migrate(ctx context.Context, db *sql.DB, path string) (from int, err error) {
+	// Up to date (the usual case, and every command run beside serve):
+	// no write lock taken.
+	var v int
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return 0, err
+	}
+	if v == len(migrations) {
+		return v, nil
+	}
 	from = -1
 	for {
 		done, v, err := migrateOne(ctx, db, path)
