@@ -26,9 +26,11 @@ type Server struct {
 	CloseEvery time.Duration
 	// Checkpoints, if set, signs the ledger's checkpoints on its schedule.
 	Checkpoints *Checkpoints
-	Metrics     *Metrics
-	Store       *store.Store
-	Log         *slog.Logger
+	// Retention, if set, prunes old delivery payloads on its schedule.
+	Retention *Retention
+	Metrics   *Metrics
+	Store     *store.Store
+	Log       *slog.Logger
 	// Ready lists readiness checks beyond the database's, by name.
 	Ready map[string]Ready
 }
@@ -100,6 +102,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	} else {
 		checkpointsDone <- nil
 	}
+	retentionDone := make(chan error, 1)
+	if s.Retention != nil {
+		go func() { retentionDone <- s.Retention.Run(workCtx) }()
+	} else {
+		retentionDone <- nil
+	}
 	outboxDone := make(chan error, 1)
 	if s.Outbox != nil {
 		go func() { outboxDone <- s.Outbox.Run(workCtx) }()
@@ -132,6 +140,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if cerr := <-checkpointsDone; cerr != nil && err == nil {
 		err = cerr
+	}
+	if rerr := <-retentionDone; rerr != nil && err == nil {
+		err = rerr
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,13 +31,14 @@ const DefaultFile = "accord.yml"
 
 // Config is accord.yml.
 type Config struct {
-	Listen    string   `yaml:"listen"`     // host:port; env ACCORD_LISTEN
-	PublicURL string   `yaml:"public_url"` // where forges reach the hooks; env ACCORD_PUBLIC_URL
-	Database  string   `yaml:"database"`   // a file path (embedded SQLite); env ACCORD_DATABASE
-	Policies  Policies `yaml:"policies"`
-	Forges    []Forge  `yaml:"forges"`
-	Votes     Votes    `yaml:"votes"`
-	Ledger    Ledger   `yaml:"ledger"`
+	Listen    string    `yaml:"listen"`     // host:port; env ACCORD_LISTEN
+	PublicURL string    `yaml:"public_url"` // where forges reach the hooks; env ACCORD_PUBLIC_URL
+	Database  string    `yaml:"database"`   // a file path (embedded SQLite); env ACCORD_DATABASE
+	Policies  Policies  `yaml:"policies"`
+	Forges    []Forge   `yaml:"forges"`
+	Votes     Votes     `yaml:"votes"`
+	Ledger    Ledger    `yaml:"ledger"`
+	Retention Retention `yaml:"retention"`
 	// RetryHorizon is how long a delivery or an effect that keeps failing
 	// is retried (a forge's outage delays work, never loses it); 72h.
 	RetryHorizon time.Duration `yaml:"retry_horizon"`
@@ -73,6 +75,57 @@ type Ledger struct {
 
 	// Key is the key file's content. Never logged.
 	Key string `yaml:"-"`
+}
+
+// Retention is how long Accord keeps what it may forget.
+type Retention struct {
+	// Payloads is how long the raw body and headers of a finished
+	// delivery are kept after it finished; then `accord serve` prunes
+	// them. The delivery's row, its event, its facts and the whole ledger
+	// are kept for ever. Default 90d.
+	Payloads Duration `yaml:"payloads"`
+}
+
+// DefaultPayloadRetention is retention.payloads when left out.
+const DefaultPayloadRetention = 90 * 24 * time.Hour
+
+// Duration is a duration in accord.yml: Go's form (36h, 90m) or a whole
+// number of days (90d).
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration such as 90d or 36h.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// String is the duration in days when it is whole days (90d), else in Go's form.
+func (d Duration) String() string {
+	if day := 24 * time.Hour; d > 0 && time.Duration(d)%day == 0 {
+		return fmt.Sprintf("%dd", time.Duration(d)/day)
+	}
+	return time.Duration(d).String()
+}
+
+// ParseDuration reads a duration: Go's form (36h, 1h30m) or a whole
+// number of days (90d).
+func ParseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, fmt.Errorf("duration %q: give whole days (90d) or hours and minutes (36h, 90m)", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: give whole days (90d) or hours and minutes (36h, 90m)", s)
+	}
+	return v, nil
 }
 
 // DefaultCheckpointEvery is ledger.checkpoint_every when left out.
@@ -117,6 +170,7 @@ func Default() *Config {
 		Policies:     Policies{Dir: "policies/examples"},
 		Votes:        Votes{CloseGrace: DefaultCloseGrace},
 		Ledger:       Ledger{CheckpointEvery: DefaultCheckpointEvery},
+		Retention:    Retention{Payloads: Duration(DefaultPayloadRetention)},
 		RetryHorizon: 72 * time.Hour,
 		Forges: []Forge{
 			{Name: "github", Type: TypeGitHub, WebhookSecretsEnv: "ACCORD_GITHUB_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITHUB_TOKEN"},
@@ -195,6 +249,9 @@ func Parse(data []byte) (*Config, error) {
 	if cfg.Ledger.CheckpointEvery == 0 {
 		cfg.Ledger.CheckpointEvery = def.Ledger.CheckpointEvery
 	}
+	if cfg.Retention.Payloads == 0 {
+		cfg.Retention.Payloads = def.Retention.Payloads
+	}
 	return cfg, nil
 }
 
@@ -237,6 +294,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Ledger.CheckpointEvery < time.Minute {
 		return fmt.Errorf("ledger.checkpoint_every %s: give a duration of at least 1m, e.g. 1h", c.Ledger.CheckpointEvery)
+	}
+	if c.Retention.Payloads < Duration(24*time.Hour) {
+		return fmt.Errorf("retention.payloads %s: give at least 1d, e.g. 90d (a delivery's payload is what 'accord deliveries retry' needs)", c.Retention.Payloads)
 	}
 	if c.Votes.CloseGrace < 0 || c.Votes.CloseGrace > 24*time.Hour {
 		return fmt.Errorf("votes.close_grace %s: give a duration from 0s to 24h, e.g. 1m", c.Votes.CloseGrace)

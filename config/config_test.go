@@ -158,3 +158,41 @@ func TestVotesCloseGrace(t *testing.T) {
 		t.Errorf("48h: %v", err)
 	}
 }
+
+func TestRetentionPayloads(t *testing.T) {
+	for _, c := range []struct {
+		yml  string
+		want time.Duration
+	}{
+		{"", DefaultPayloadRetention},
+		{"retention: {payloads: 90d}\n", 90 * 24 * time.Hour},
+		{"retention: {payloads: 30d}\n", 30 * 24 * time.Hour},
+		{"retention:\n  payloads: 36h\n", 36 * time.Hour},
+		{"retention: {}\n", DefaultPayloadRetention},
+	} {
+		cfg, err := Parse([]byte(c.yml))
+		if err != nil || time.Duration(cfg.Retention.Payloads) != c.want {
+			t.Errorf("%q: %v %v, want %v", c.yml, cfg, err, c.want)
+			continue
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%q: %v", c.yml, err)
+		}
+	}
+	for _, bad := range []string{"retention: {payloads: soon}\n", "retention: {payloads: 1.5d}\n", "retention: {payloads: -3d}\n",
+		"retention: {payloads: 90d, events: 1d}\n"} {
+		if _, err := Parse([]byte(bad)); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	cfg, err := Parse([]byte("retention: {payloads: 2h}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "retention.payloads 2h0m0s: give at least 1d") {
+		t.Errorf("2h: %v", err)
+	}
+	if s := Duration(90 * 24 * time.Hour).String(); s != "90d" {
+		t.Errorf("String() = %q", s)
+	}
+}

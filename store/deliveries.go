@@ -43,6 +43,7 @@ type StoredDelivery struct {
 	NextAt    time.Time // when a queued delivery is due
 	LastError string    // why the last try failed
 	DoneAt    time.Time // when it ended done, ignored or dead; zero while unfinished
+	PrunedAt  time.Time // when its payload was pruned (retention.payloads); zero while kept
 }
 
 // InsertDelivery stores a delivery durably and reports whether it is new. A
@@ -286,18 +287,27 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, next time.Time, seqs []in
 }
 
 // RetryDelivery queues a dead (or any finished) delivery again with a fresh
-// count of attempts; one being processed only once its claim's lease ended.
+// count of attempts; one being processed only once its claim's lease
+// ended. A delivery whose payload was pruned cannot be: the error wraps
+// ErrPayloadPruned and says when.
 func (s *Store) RetryDelivery(ctx context.Context, seq int64, now time.Time) error {
 	res, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = 0, next_at = ?, done_at = NULL
-		WHERE id = ? AND (state != 'processing' OR next_at <= ?)`, now.UnixNano(), seq, now.UnixNano())
+		WHERE id = ? AND (state != 'processing' OR next_at <= ?) AND pruned_at IS NULL`, now.UnixNano(), seq, now.UnixNano())
 	if err != nil {
 		return fmt.Errorf("retry delivery %d: %w", seq, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		var state string
-		err := s.read.QueryRowContext(ctx, `SELECT state FROM deliveries WHERE id = ?`, seq).Scan(&state)
-		if errors.Is(err, sql.ErrNoRows) {
+		var pruned sql.NullInt64
+		err := s.read.QueryRowContext(ctx, `SELECT state, pruned_at FROM deliveries WHERE id = ?`, seq).Scan(&state, &pruned)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("retry delivery %d: %w", seq, ErrNotFound)
+		case err != nil:
+			return fmt.Errorf("retry delivery %d: %w", seq, err)
+		case pruned.Valid:
+			return fmt.Errorf("delivery %d cannot be retried: %w on %s (retention.payloads); its event and ledger entries are kept",
+				seq, ErrPayloadPruned, time.Unix(0, pruned.Int64).UTC().Format("2006-01-02"))
 		}
 		return fmt.Errorf("retry delivery %d: it is being processed now (its claim ends within %s)", seq, Lease)
 	}
@@ -337,7 +347,9 @@ func (s *Store) RetryDeliveries(ctx context.Context, now time.Time, f RetryFilte
 		return 0, fmt.Errorf("retry deliveries: --state %s: give a finished state (dead, done, ignored)", f.State)
 	}
 	where, args := f.where("received_at")
-	res, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = 0, next_at = ?, done_at = NULL WHERE `+where,
+	// A delivery whose payload was pruned cannot run again: left as it is.
+	res, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = 0, next_at = ?, done_at = NULL
+		WHERE pruned_at IS NULL AND `+where,
 		append([]any{now.UnixNano()}, args...)...)
 	if err != nil {
 		return 0, fmt.Errorf("retry deliveries: %w", err)
@@ -348,7 +360,7 @@ func (s *Store) RetryDeliveries(ctx context.Context, now time.Time, f RetryFilte
 // ListDeliveries lists the inbox, newest first, optionally only one state.
 // The bodies are not loaded.
 func (s *Store) ListDeliveries(ctx context.Context, state string, limit int) ([]StoredDelivery, error) {
-	q := `SELECT id, forge, delivery_id, event, received_at, state, attempts, next_at, last_error, COALESCE(done_at, 0)
+	q := `SELECT id, forge, delivery_id, event, received_at, state, attempts, next_at, last_error, COALESCE(done_at, 0), COALESCE(pruned_at, 0)
 		FROM deliveries`
 	var args []any
 	if state != "" {
@@ -365,9 +377,12 @@ func (s *Store) ListDeliveries(ctx context.Context, state string, limit int) ([]
 	var out []StoredDelivery
 	for rows.Next() {
 		var d StoredDelivery
-		var at, next, done int64
-		if err := rows.Scan(&d.Seq, &d.Forge, &d.ID, &d.Event, &at, &d.State, &d.Attempts, &next, &d.LastError, &done); err != nil {
+		var at, next, done, pruned int64
+		if err := rows.Scan(&d.Seq, &d.Forge, &d.ID, &d.Event, &at, &d.State, &d.Attempts, &next, &d.LastError, &done, &pruned); err != nil {
 			return nil, fmt.Errorf("list deliveries: %w", err)
+		}
+		if pruned != 0 {
+			d.PrunedAt = time.Unix(0, pruned).UTC()
 		}
 		d.ReceivedAt = time.Unix(0, at).UTC()
 		d.NextAt = time.Unix(0, next).UTC()

@@ -9,6 +9,19 @@ import (
 	"time"
 )
 
+// policyApprovalsSchema (migration 3) keeps the contents of the policy
+// files that a passed vote approved: a version read from the governance
+// repo takes effect only with one of these (or as the first version).
+const policyApprovalsSchema = `
+CREATE TABLE IF NOT EXISTS policy_approvals (
+	proposal    INTEGER PRIMARY KEY,
+	content     TEXT NOT NULL,  -- sha256:… of the files at the pull request's head
+	head_sha    TEXT NOT NULL,
+	approved_at INTEGER NOT NULL,
+	used_by     TEXT NOT NULL DEFAULT '' -- the version it put in force
+);
+`
+
 // PolicyVersion is one version of the policy files as Accord read it: the
 // files themselves (so any past version can be used again), whether they
 // were valid, and the errors if not.

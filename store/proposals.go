@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// proposalsSchema: proposals and the vote comments cast on them.
+// proposalsSchema: proposals and the vote comments cast on them, as the
+// first migration made them.
 const proposalsSchema = `
 CREATE TABLE IF NOT EXISTS proposals (
 	id        INTEGER PRIMARY KEY,
@@ -26,9 +27,8 @@ CREATE TABLE IF NOT EXISTS proposals (
 	opened_at INTEGER NOT NULL,
 	deadline  INTEGER NOT NULL,
 	state     TEXT NOT NULL,  -- open, passed, rejected, cancelled
-	closed_at INTEGER NOT NULL DEFAULT 0,
-	kind      TEXT NOT NULL DEFAULT '', -- '' a question; 'policy' a change of the policy files
-	note      TEXT NOT NULL DEFAULT ''  -- why a due close waits (the forge cannot be read, …)
+	closed_at INTEGER NOT NULL DEFAULT 0
+	-- kind, note: added by migration 2
 );
 CREATE UNIQUE INDEX IF NOT EXISTS proposals_one_open ON proposals (forge, repo, number) WHERE state = 'open';
 CREATE INDEX IF NOT EXISTS proposals_due ON proposals (deadline) WHERE state = 'open';
@@ -69,13 +69,6 @@ type Proposal struct {
 // ProposalPolicy is the kind of a proposal that approves a change of the
 // policy files (a pull request to the governance repo).
 const ProposalPolicy = "policy"
-
-// proposalColumnsAdded are the columns added to proposals after its first
-// release: a database made before gets them at Open.
-var proposalColumnsAdded = []string{
-	"kind TEXT NOT NULL DEFAULT ''",
-	"note TEXT NOT NULL DEFAULT ''",
-}
 
 // ProposalOpen is the state of a proposal being voted on.
 const ProposalOpen = "open"

@@ -34,9 +34,14 @@ type Store struct {
 	batch *batcher
 	path  string
 
+	migratedFrom int // the schema version the database had at Open
+
 	checkpoints *checkpointer
 }
 
+// schema is the first migration's: the tables of release 9a817a8, as it
+// made them. Columns and tables added since are later migrations
+// (migrate.go); this text never changes.
 const schema = `
 CREATE TABLE IF NOT EXISTS deliveries (
 	id          INTEGER PRIMARY KEY,
@@ -88,18 +93,8 @@ CREATE TABLE IF NOT EXISTS policy_versions (
 	errors    TEXT NOT NULL,  -- the validation errors, a line each
 	files     TEXT NOT NULL,  -- JSON: file name → content
 	loaded_at INTEGER NOT NULL,
-	accepted  INTEGER NOT NULL DEFAULT 1, -- valid and put in force (a repo's change needs a passed vote)
+	-- accepted: added by migration 3
 	UNIQUE (source, version)
-);
--- Contents of the policy files that a passed vote approved: a version read
--- from the governance repo takes effect only with one of these (or as the
--- first version).
-CREATE TABLE IF NOT EXISTS policy_approvals (
-	proposal    INTEGER PRIMARY KEY,
-	content     TEXT NOT NULL,  -- sha256:… of the files at the pull request's head
-	head_sha    TEXT NOT NULL,
-	approved_at INTEGER NOT NULL,
-	used_by     TEXT NOT NULL DEFAULT '' -- the version it put in force
 );
 -- Where each repository's backfill is, so that it resumes there.
 CREATE TABLE IF NOT EXISTS backfill (
@@ -146,21 +141,29 @@ func Open(path string, opt Options) (*Store, error) {
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
 
+	// A database written by a newer accord is refused before anything
+	// (even the journal mode) is set on it.
+	if v, err := peekVersion(path); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	} else if v > len(migrations) {
+		return nil, &NewerSchemaError{Path: path, Have: v, Knows: len(migrations)}
+	}
 	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	if _, err := write.Exec(schema + ledgerSchema + treeSchema + checkpointsSchema + proposalsSchema); err != nil {
+	from, err := migrate(context.Background(), write, path)
+	if err != nil {
 		write.Close()
+		var newer *NewerSchemaError
+		if errors.As(err, &newer) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := addColumns(write, "policy_versions", []string{"accepted INTEGER NOT NULL DEFAULT 1"}); err != nil {
-		write.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	if err := addColumns(write, "proposals", proposalColumnsAdded); err != nil {
+	if _, err := write.Exec(appendOnlyTriggers); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -176,40 +179,16 @@ func Open(path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(4)
-	s := &Store{write: write, read: read, path: path}
+	s := &Store{write: write, read: read, path: path, migratedFrom: from}
 	s.batch = newBatcher(s)
 	s.checkpoints = newCheckpointer(read)
 	return s, nil
 }
 
-// addColumns adds to table each column (a definition "name TYPE …") that
-// a database made by an earlier release lacks.
-func addColumns(db *sql.DB, table string, defs []string) error {
-	rows, err := db.Query(`SELECT name FROM pragma_table_info(?)`, table)
-	if err != nil {
-		return err
-	}
-	have := map[string]bool{}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			rows.Close()
-			return err
-		}
-		have[name] = true
-	}
-	rows.Close()
-	for _, def := range defs {
-		name, _, _ := strings.Cut(def, " ")
-		if have[name] {
-			continue
-		}
-		if _, err := db.Exec(`ALTER TABLE ` + table + ` ADD COLUMN ` + def); err != nil {
-			return fmt.Errorf("add %s.%s: %w", table, name, err)
-		}
-	}
-	return nil
-}
+// Migrated reports the schema version the database had when it was opened
+// and the one it has now: they differ when Open upgraded it (0 for a new
+// database, or one made by a release before schema versions).
+func (s *Store) Migrated() (from, to int) { return s.migratedFrom, len(migrations) }
 
 // Close stops the group committer and the checkpointer, and closes the
 // database.

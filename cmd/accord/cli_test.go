@@ -68,7 +68,7 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{[]string{"serve", "--no-such-flag"}, 2, "flag provided but not defined"},
 		{[]string{"serve", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"deliveries", "--state", "lost"}, 2, `--state "lost"`},
-		{[]string{"deliveries", "retry"}, 2, "retry takes one ID"},
+		{[]string{"deliveries", "retry"}, 2, "give an ID, or --state"},
 		{[]string{"deliveries", "retry", "abc"}, 2, `retry "abc"`},
 		{[]string{"serve", "--config", "missing.yml"}, 1, "missing.yml"},
 		{[]string{"deliveries", "retry", "12345"}, 1, "no delivery 12345"},

@@ -7,6 +7,7 @@
 //	accord policy check [DIR]             validate the policy files
 //	accord ledger verify|export           check or export the ledger
 //	accord audit EXPORT.jsonl             re-derive every vote outcome from an export
+//	accord backup FILE                    a consistent copy of the live database
 //	accord policy schema NAME             the JSON Schema of a policy file
 //	accord connect FORGE OWNER/REPO       set up a repository's webhook
 //	accord forges check                   check each forge's credentials
@@ -42,6 +43,7 @@ var commands = []command{
 	{"backfill", "record the facts of a repository's past (merged PRs, reviews, issues, releases) through the forge's API", runBackfill},
 	{"proposals", "list proposals ('list'), or one with its votes ('show ID')", runProposals},
 	{"ledger", "check the ledger's hash chain ('verify [--file X.jsonl]') or export it ('export --format jsonl')", runLedger},
+	{"backup", "a consistent copy of the live database ('backup FILE'), while serve runs; never overwrites a file (restore: stop serve, copy it back)", runBackup},
 	{"audit", "from a ledger export alone, re-derive every vote outcome it records; exit 1 on any difference", runAudit},
 	{"outbox", "list the effects on forges (comments, labels, statuses); 'retry ID' queues one again", runOutbox},
 	{"connect", "make a repository send its webhooks here (Gitea/Forgejo), or say how (GitHub App)", runConnect},

@@ -58,6 +58,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintln(stderr, startLine(cfg, ln.Addr().String(), policyState))
+	if from, to := st.Migrated(); from != to {
+		log.Info("database schema brought up to date", "database", cfg.Database, "from", from, "to", to)
+	}
 	if loadErr != nil {
 		log.Error("policy files not usable", "source", pols.Source.String(), "err", loadErr)
 	}
@@ -127,6 +130,7 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		Outbox:      outbox,
 		Proposals:   proposals,
 		Checkpoints: checkpoints,
+		Retention:   &bot.Retention{Store: st, Keep: time.Duration(cfg.Retention.Payloads), Now: now, Log: log},
 		Metrics:     metrics,
 		Store:       st,
 		Log:         log,
