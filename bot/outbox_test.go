@@ -225,6 +225,9 @@ func (f *fakeForge) PullFiles(_ context.Context, _ forges.RepoRef, n int64) ([]s
 	defer f.mu.Unlock()
 	return f.changed[n], nil
 }
+func (f *fakeForge) FileHistory(_ context.Context, _ forges.RepoRef, path, _ string, limit int) ([]string, error) {
+	return nil, f.call("FileHistory")
+}
 func (f *fakeForge) ListClosedPulls(_ context.Context, _ forges.RepoRef, p int) ([]forges.PullRequest, int, error) {
 	return page(f, "pulls", f.pulls, p)
 }

@@ -79,6 +79,11 @@ type Client interface {
 	// ListReleases returns one page of the repository's releases, drafts
 	// left out, and the next page (newest first, as both forges list them).
 	ListReleases(ctx context.Context, repo RepoRef, page int) ([]Release, int, error)
+	// FileHistory returns the SHAs of the commits on ref (a branch, ""
+	// for the default) that changed the file at path, newest first, at most
+	// limit (the published checkpoints' history: `accord ledger verify
+	// --checkpoint-from`).
+	FileHistory(ctx context.Context, repo RepoRef, path, ref string, limit int) ([]string, error)
 	// Connect makes the repository send its webhooks to hookURL signed with
 	// secret: on Gitea and Forgejo (and GitHub with a token) it creates the
 	// repository's webhook, or updates one that points at hookURL but differs,

@@ -314,6 +314,12 @@ func TestCheckpointsPublishedAndWitnessed(t *testing.T) {
 		t.Errorf("the quoted checkpoint is not of the log with the outcome (entry %v):\n%s", outcome, quoted)
 	}
 	waitFor(t, "the governance repo's checkpoint to follow", func() bool { return published() == quoted })
+	// Every checkpoint ever published, read from the repo's history.
+	out, errOut, code = accord(t, keys, []string{"TEST_GITEA_TOKEN=" + giteaToken}, "ledger", "verify", "--file", filepath.Join(keys, "ledger.jsonl"),
+		"--checkpoint-from", "gitea:federation/commons@main:accord", "--key", vkey, "--config", filepath.Join(r.dir, "accord.yml"))
+	if code != 0 || !strings.Contains(out, "holds the checkpoints of 1, ") {
+		t.Errorf("verify --checkpoint-from: %d %q %q", code, out, errOut)
+	}
 	if out, errOut, code := witness(); code != 0 || !strings.Contains(out, "accepted ") || !strings.Contains(out, "(from 1)") {
 		t.Errorf("witness after the vote: %d %q %q", code, out, errOut)
 	}

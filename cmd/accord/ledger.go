@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
@@ -19,7 +20,7 @@ import (
 )
 
 // ledgerUsage is the usage line of `accord ledger`.
-const ledgerUsage = `ledger verify [--file X.jsonl] [--checkpoint FILE]… [--key VKEY]
+const ledgerUsage = `ledger verify [--file X.jsonl] [--checkpoint FILE]… [--checkpoint-from FORGE:OWNER/REPO[@REF][:PATH]] [--key VKEY]
        accord ledger export [--format jsonl]
        accord ledger keygen --out FILE [--origin NAME]
        accord ledger checkpoint
@@ -39,6 +40,7 @@ type ledgerArgs struct {
 	file        string
 	format      string
 	checkpoints multi
+	from        string
 	key         string
 	out         string
 	origin      string
@@ -55,6 +57,7 @@ func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&a.file, "file", "", "verify: check this `export` (from 'accord ledger export') instead of the database")
 	fs.StringVar(&a.format, "format", "jsonl", "export: the `format`; jsonl (one entry per line) is the only one")
 	fs.Var(&a.checkpoints, "checkpoint", "verify: a signed checkpoint `file` the log must hold as a prefix (repeat for several); check-proof: the checkpoint you hold")
+	fs.StringVar(&a.from, "checkpoint-from", "", "verify: also every checkpoint published in this governance `repo`'s history of ledger.checkpoint (FORGE:OWNER/REPO[@REF][:PATH]; default REF and PATH those of policies.repo), read through the forge's API")
 	fs.StringVar(&a.key, "key", "", "the federation's verifier `key` (what keygen printed; env ACCORD_LEDGER_VERIFIER_KEY; default: that of ledger.key_file)")
 	fs.StringVar(&a.out, "out", "", "keygen: the `file` to write the private key to (it must not exist)")
 	fs.StringVar(&a.origin, "origin", "", "keygen: the log's `name`, in checkpoints (default: public_url's host and path, then /ledger)")
@@ -73,7 +76,7 @@ func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		args  int      // positional arguments after the subcommand
 		run   func(context.Context, *ledgerArgs, io.Writer, io.Writer) error
 	}{
-		"verify":      {[]string{"file", "checkpoint", "key"}, 0, ledgerVerify},
+		"verify":      {[]string{"file", "checkpoint", "checkpoint-from", "key"}, 0, ledgerVerify},
 		"export":      {[]string{"format"}, 0, ledgerExportCmd},
 		"keygen":      {[]string{"out", "origin"}, 0, ledgerKeygen},
 		"checkpoint":  {nil, 0, ledgerCheckpoint},
@@ -180,7 +183,14 @@ func ledgerVerify(ctx context.Context, a *ledgerArgs, stdout, stderr io.Writer) 
 		}
 		cps = append(cps, cp)
 	}
-	if st != nil && len(a.checkpoints) == 0 {
+	if a.from != "" {
+		published, err := publishedCheckpoints(ctx, a, cfg, v)
+		if err != nil {
+			return err
+		}
+		cps = append(cps, published...)
+	}
+	if st != nil && len(a.checkpoints) == 0 && a.from == "" {
 		// The database's own checkpoints: a history rewritten since one was
 		// signed no longer holds it.
 		own, err := st.Checkpoints(ctx)
@@ -317,9 +327,14 @@ func (w *logWalk) report(err error, stdout, stderr io.Writer) error {
 	}
 	line := fmt.Sprintf("ledger: %d entries, the chain holds; head %s; tree root %s", w.chain.Count(), w.chain.Head(), w.prefix.Root())
 	if len(w.cps) > 0 {
-		var sizes []string
+		var ns []int64
 		for _, cp := range w.cps {
-			sizes = append(sizes, fmt.Sprint(cp.Size))
+			ns = append(ns, cp.Size)
+		}
+		slices.Sort(ns)
+		var sizes []string
+		for _, n := range slices.Compact(ns) {
+			sizes = append(sizes, fmt.Sprint(n))
 		}
 		line += fmt.Sprintf("; holds the checkpoints of %s entries", strings.Join(sizes, ", "))
 	}

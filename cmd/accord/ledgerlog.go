@@ -19,6 +19,7 @@ import (
 
 	"github.com/accord-coop/accord/bot"
 	"github.com/accord-coop/accord/config"
+	"github.com/accord-coop/accord/forges"
 	"github.com/accord-coop/accord/ledger"
 	"github.com/accord-coop/accord/store"
 	"github.com/accord-coop/accord/transparency"
@@ -327,4 +328,63 @@ func saveState(dir, path string, signed []byte) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// publishedCheckpoints reads every version of the checkpoint file in a
+// governance repo's history (--checkpoint-from FORGE:OWNER/REPO[@REF][:PATH])
+// through the configured forge's API, and verifies each.
+func publishedCheckpoints(ctx context.Context, a *ledgerArgs, cfg *config.Config, v note.Verifier) ([]transparency.Checkpoint, error) {
+	if v == nil {
+		return nil, usageError{"--checkpoint-from needs the federation's verifier key: give --key"}
+	}
+	if cfg == nil {
+		c, err := config.Load(*a.fs.config, os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		cfg = c
+	}
+	forge, rest, ok := strings.Cut(a.from, ":")
+	repoRef, path, _ := strings.Cut(rest, ":")
+	repo, ref, _ := strings.Cut(repoRef, "@")
+	owner, name, ok2 := strings.Cut(repo, "/")
+	if !ok || !ok2 || owner == "" || name == "" {
+		return nil, usageError{fmt.Sprintf("--checkpoint-from %q: write FORGE:OWNER/REPO[@REF][:PATH], e.g. github:cotech/governance", a.from)}
+	}
+	if same := cfg.Policies.Repo == forge+":"+repo; same && ref == "" {
+		ref = cfg.Policies.Ref
+	}
+	if path == "" {
+		path = "accord"
+		if cfg.Policies.Repo == forge+":"+repo {
+			path = cfg.Policies.Path
+		}
+	}
+	file := strings.TrimPrefix(strings.TrimSuffix(path, "/")+"/"+bot.CheckpointFile, "/")
+	clients, _ := clientsFor(cfg, nil)
+	c, ok := clients[forge]
+	if !ok {
+		return nil, fmt.Errorf("--checkpoint-from: forge %q is not configured with API credentials (see --config)", forge)
+	}
+	r := forges.RepoRef{Owner: owner, Name: name}
+	shas, err := c.FileHistory(ctx, r, file, ref, 10000)
+	if err != nil {
+		return nil, fmt.Errorf("--checkpoint-from: the history of %s: %w", file, err)
+	}
+	if len(shas) == 0 {
+		return nil, fmt.Errorf("--checkpoint-from: %s:%s has no %s on %s", forge, repo, file, orWord(ref, "its default branch"))
+	}
+	var out []transparency.Checkpoint
+	for _, sha := range shas {
+		data, err := c.GetFile(ctx, r, file, sha)
+		if err != nil {
+			return nil, fmt.Errorf("--checkpoint-from: %s at %s: %w", file, sha, err)
+		}
+		cp, err := transparency.Open(data, v)
+		if err != nil {
+			return nil, fmt.Errorf("--checkpoint-from: %s at %s: %w", file, sha, err)
+		}
+		out = append(out, cp)
+	}
+	return out, nil
 }

@@ -42,6 +42,7 @@ type forgeState struct {
 	tree     map[string]map[string]string
 	head     string
 	puts     int             // files committed (PutFile)
+	history  []string        // those commits, newest first
 	bot      string          // the token's user
 	whoami   int             // identity calls answered
 	failPost string          // a new comment opening with this is refused once (503)
@@ -69,7 +70,8 @@ var (
 	rePullFiles  = regexp.MustCompile(`^/repos/[^/]+/[^/]+/pulls/(\d+)/files$`)
 	reContents   = regexp.MustCompile(`^/repos/[^/]+/[^/]+/contents/(.+)$`)
 	reBranch     = regexp.MustCompile(`^/repos/[^/]+/[^/]+/branches/(.+)$`) // Gitea
-	reCommitRef  = regexp.MustCompile(`^/repos/[^/]+/[^/]+/commits/(.+)$`)  // GitHub, as a SHA
+	reCommits    = regexp.MustCompile(`^/repos/[^/]+/[^/]+/commits$`)
+	reCommitRef  = regexp.MustCompile(`^/repos/[^/]+/[^/]+/commits/(.+)$`) // GitHub, as a SHA
 	rePullCommts = regexp.MustCompile(`^/repos/[^/]+/[^/]+/pulls/(\d+)/commits$`)
 )
 
@@ -134,8 +136,19 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.tree[branch][name] = string(data)
 		f.puts++
 		sha := fmt.Sprintf("%040x", 0xc0+f.puts)
+		// The commit, for the file's history: its content at that commit.
+		f.tree[sha] = map[string]string{name: string(data)}
+		f.history = append([]string{sha}, f.history...)
 		reply(201, map[string]any{"content": map[string]any{"name": filepath.Base(name), "path": name, "type": "file", "sha": "blob"},
 			"commit": map[string]any{"sha": sha, "message": body["message"]}})
+	case m == "GET" && reCommits.MatchString(path): // the commits that changed a file (path=), newest first
+		out := []any{}
+		if r.URL.Query().Get("page") <= "1" {
+			for _, sha := range f.history {
+				out = append(out, map[string]any{"sha": sha, "commit": map[string]any{"message": "accord: ledger checkpoint"}})
+			}
+		}
+		reply(200, out)
 	case m == "GET" && reBranch.MatchString(path):
 		reply(200, map[string]any{"name": reBranch.FindStringSubmatch(path)[1], "commit": map[string]any{"id": f.head}})
 	case m == "GET" && reCommitRef.MatchString(path):

@@ -634,6 +634,29 @@ func (c *Client) PullCommits(ctx context.Context, repo forges.RepoRef, number in
 	return out, nil
 }
 
+// FileHistory lists the commits on ref that changed path, newest first
+// (Gitea's commit list filtered by path), at most limit.
+func (c *Client) FileHistory(ctx context.Context, repo forges.RepoRef, path, ref string, limit int) (_ []string, err error) {
+	k := c.begin(ctx, "FileHistory")
+	defer k.done(&err)
+	var out []string
+	for page := 1; page > 0 && len(out) < limit; {
+		cs, next, err := onePage(k, page, func(lo sdk.ListOptions) ([]*sdk.Commit, *sdk.Response, error) {
+			return k.api.ListRepoCommits(repo.Owner, repo.Name, sdk.ListCommitOptions{ListOptions: lo, SHA: ref, Path: path})
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, cm := range cs {
+			if cm != nil && cm.CommitMeta != nil && len(out) < limit {
+				out = append(out, cm.SHA)
+			}
+		}
+		page = next
+	}
+	return out, nil
+}
+
 // PullFiles returns the paths a pull request changes: each file's name
 // and, for a rename, its previous name too; sorted, each once. Gitea sends
 // previous_filename empty for all but renames.

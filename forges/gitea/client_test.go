@@ -1671,3 +1671,25 @@ func TestTokenNeverInErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFileHistory: the commits that changed a file, newest first, from
+// Gitea's commit list filtered by path, at most limit, over pages.
+func TestFileHistory(t *testing.T) {
+	a := newAPITest(t, nil)
+	items := a.srv.Items("pr-commits")
+	var list []json.RawMessage
+	for i := range 60 {
+		list = append(list, reshape(t, items[0], map[string]any{"sha": fmt.Sprintf("%040x", 1000-i)}))
+	}
+	a.srv.Paged("GET", "/api/v1/repos/federation/commons/commits", list)
+	got, err := a.client.FileHistory(context.Background(), commons, "accord/ledger.checkpoint", "main", 55)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 55 || got[0] != fmt.Sprintf("%040x", 1000) || got[54] != fmt.Sprintf("%040x", 1000-54) {
+		t.Fatalf("got %d: %v … %v", len(got), got[:1], got[len(got)-1:])
+	}
+	// Without stat, verification and file lists: Gitea computes them per commit otherwise.
+	a.wantCalls(t, "GET /api/v1/repos/federation/commons/commits?files=false&limit=50&page=1&path=accord%2Fledger.checkpoint&sha=main&stat=false&verification=false",
+		"GET /api/v1/repos/federation/commons/commits?files=false&limit=50&page=2&path=accord%2Fledger.checkpoint&sha=main&stat=false&verification=false")
+}

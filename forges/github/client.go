@@ -792,6 +792,41 @@ func (c *Client) PullCommits(ctx context.Context, repo forges.RepoRef, number in
 	return out, nil
 }
 
+// FileHistory lists the commits on ref that changed path, newest first
+// (GitHub's commit list filtered by path), at most limit.
+func (c *Client) FileHistory(ctx context.Context, repo forges.RepoRef, path, ref string, limit int) ([]string, error) {
+	const op = "FileHistory"
+	api, err := c.repoClient(ctx, op, repo)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for page := 1; len(out) < limit; {
+		next := 0
+		cs, err := get(c, op, func() ([]*gh.RepositoryCommit, *gh.Response, error) {
+			cs, resp, err := api.Repositories.ListCommits(ctx, repo.Owner, repo.Name,
+				&gh.CommitsListOptions{SHA: ref, Path: path, ListOptions: gh.ListOptions{PerPage: 100, Page: page}})
+			if resp != nil {
+				next = resp.NextPage
+			}
+			return cs, resp, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, rc := range cs {
+			if len(out) < limit {
+				out = append(out, rc.GetSHA())
+			}
+		}
+		if next <= page {
+			break
+		}
+		page = next
+	}
+	return out, nil
+}
+
 // PullFiles returns the paths a pull request changes, over all pages:
 // each file's name and, for a rename, its previous name too; sorted, each
 // once. GitHub lists at most 3000 files of a pull request.

@@ -1375,3 +1375,21 @@ func noSecret(t *testing.T, name string, err error, srv *fixtures.Server, secret
 		}
 	}
 }
+
+// TestFileHistory: the commits that changed a file, newest first, from
+// GitHub's commit list filtered by path, following the Link header.
+func TestFileHistory(t *testing.T) {
+	c, srv, _ := tokenClient(t)
+	srv.Handle("GET", octocatPath+"/commits", fixtures.Route{
+		Pages: [][]byte{fixtures.Load(t, "pull-commits-1"), fixtures.Load(t, "pull-commits-2")},
+		Query: map[string][]string{"per_page": {"100"}, "path": {"accord/ledger.checkpoint"}, "sha": {"main"}},
+	})
+	got, err := c.FileHistory(ctx, octocat, "accord/ledger.checkpoint", "main", 100)
+	must(t, err)
+	if len(got) < 2 || got[0] != "6dcb09b5b57875f334f61aebed695e2e4193db5e" || got[1] != "7638417db6d59f3c431d3e1f261cc637155684cd" {
+		t.Errorf("history %v", got)
+	}
+	if one, err := c.FileHistory(ctx, octocat, "accord/ledger.checkpoint", "main", 1); err != nil || len(one) != 1 {
+		t.Errorf("limit 1: %v %v", one, err)
+	}
+}
