@@ -80,7 +80,7 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	meta := hook.Webhooks.Describe(r.Header)
-	if meta.DeliveryID == "" || meta.Event == "" {
+	if meta.DeliveryID == "" || meta.Event == "" || meta.Event == CatchUpEvent {
 		in.answer(w, name, "", http.StatusBadRequest, "bad_request", "missing delivery ID or event header")
 		return
 	}

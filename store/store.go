@@ -121,6 +121,17 @@ CREATE TABLE IF NOT EXISTS events (
 	at       INTEGER NOT NULL,
 	data     TEXT NOT NULL
 );
+-- What catching up has scanned, per forge and repository ('' for a
+-- forge-wide deliveries API): where the next scan starts and the time of
+-- the last event seen.
+CREATE TABLE IF NOT EXISTS catchup (
+	forge      TEXT NOT NULL,
+	repo       TEXT NOT NULL,
+	since      INTEGER NOT NULL,
+	last_event INTEGER NOT NULL,
+	PRIMARY KEY (forge, repo)
+);
+CREATE INDEX IF NOT EXISTS events_repo ON events (forge, repo, at);
 `
 
 // Open opens (creating if needed) the SQLite database at path and brings its
