@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -247,5 +249,21 @@ func TestCatchUpEventOfAnotherForge(t *testing.T) {
 	_, err := parseCatchUp(forges.Delivery{Forge: "gitea", Body: []byte(`{"forge":"github","kind":"comment"}`)})
 	if err == nil {
 		t.Error("an event of another forge was taken")
+	}
+}
+
+// TestIntakeRefusesCatchUpEvent: a signed delivery that names itself a
+// catch-up delivery is refused, so only catching up makes them.
+func TestIntakeRefusesCatchUpEvent(t *testing.T) {
+	in, st := newTestIntake(t)
+	r := httptest.NewRequest("POST", "/hooks/f", strings.NewReader(`{"forge":"f","kind":"comment"}`))
+	r.Header.Set("Id", "x")
+	r.Header.Set("Event", CatchUpEvent)
+	r.Header.Set("Sig", "ok")
+	if code := serve(in, r); code != 400 {
+		t.Errorf("got %d, want 400", code)
+	}
+	if n, _ := st.QueueDepth(context.Background()); n != 0 {
+		t.Errorf("%d stored", n)
 	}
 }

@@ -80,8 +80,13 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	meta := hook.Webhooks.Describe(r.Header)
-	if meta.DeliveryID == "" || meta.Event == "" || meta.Event == CatchUpEvent {
+	if meta.DeliveryID == "" || meta.Event == "" {
 		in.answer(w, name, "", http.StatusBadRequest, "bad_request", "missing delivery ID or event header")
+		return
+	}
+	if meta.Event == CatchUpEvent {
+		// Only catching up stores these (their body is an event taken as it is).
+		in.answer(w, name, "", http.StatusBadRequest, "bad_request", "event "+CatchUpEvent+" is Accord's own")
 		return
 	}
 	if !hook.Webhooks.VerifySignature(r.Header, body, hook.Secrets) {

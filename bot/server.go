@@ -26,9 +26,12 @@ type Server struct {
 	CloseEvery time.Duration
 	// Checkpoints, if set, signs the ledger's checkpoints on its schedule.
 	Checkpoints *Checkpoints
-	Metrics     *Metrics
-	Store       *store.Store
-	Log         *slog.Logger
+	// CatchUp, if set, looks for what the forges did not deliver at start
+	// and on its schedule.
+	CatchUp *CatchUp
+	Metrics *Metrics
+	Store   *store.Store
+	Log     *slog.Logger
 	// Ready lists readiness checks beyond the database's, by name.
 	Ready map[string]Ready
 }
@@ -100,6 +103,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	} else {
 		checkpointsDone <- nil
 	}
+	catchUpDone := make(chan error, 1)
+	if s.CatchUp != nil {
+		go func() { catchUpDone <- s.CatchUp.Run(workCtx) }()
+	} else {
+		catchUpDone <- nil
+	}
 	outboxDone := make(chan error, 1)
 	if s.Outbox != nil {
 		go func() { outboxDone <- s.Outbox.Run(workCtx) }()
@@ -131,6 +140,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		err = perr
 	}
 	if cerr := <-checkpointsDone; cerr != nil && err == nil {
+		err = cerr
+	}
+	if cerr := <-catchUpDone; cerr != nil && err == nil {
 		err = cerr
 	}
 	if errors.Is(err, http.ErrServerClosed) {

@@ -37,6 +37,7 @@ type Config struct {
 	Forges    []Forge  `yaml:"forges"`
 	Votes     Votes    `yaml:"votes"`
 	Ledger    Ledger   `yaml:"ledger"`
+	CatchUp   CatchUp  `yaml:"catch_up"`
 
 	// Source says where the config came from: a file path or "defaults".
 	Source string `yaml:"-"`
@@ -57,6 +58,17 @@ type Votes struct {
 	// issue's comments and closes; default 1m.
 	CloseGrace time.Duration `yaml:"close_grace"`
 }
+
+// CatchUp is how often Accord looks for what the forges sent while it was
+// down or unreachable (GitHub: deliveries it never stored, redelivered;
+// Gitea and Forgejo: what changed in its repositories since the last look).
+// It also looks once at start.
+type CatchUp struct {
+	Every time.Duration `yaml:"every"` // default 5m
+}
+
+// DefaultCatchUpEvery is catch_up.every when left out.
+const DefaultCatchUpEvery = 5 * time.Minute
 
 // Ledger is how the ledger's checkpoints are signed.
 type Ledger struct {
@@ -114,6 +126,7 @@ func Default() *Config {
 		Policies: Policies{Dir: "policies/examples"},
 		Votes:    Votes{CloseGrace: DefaultCloseGrace},
 		Ledger:   Ledger{CheckpointEvery: DefaultCheckpointEvery},
+		CatchUp:  CatchUp{Every: DefaultCatchUpEvery},
 		Forges: []Forge{
 			{Name: "github", Type: TypeGitHub, WebhookSecretsEnv: "ACCORD_GITHUB_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITHUB_TOKEN"},
 			{Name: "gitea", Type: TypeGitea, WebhookSecretsEnv: "ACCORD_GITEA_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITEA_TOKEN"},
@@ -188,6 +201,9 @@ func Parse(data []byte) (*Config, error) {
 	if cfg.Ledger.CheckpointEvery == 0 {
 		cfg.Ledger.CheckpointEvery = def.Ledger.CheckpointEvery
 	}
+	if cfg.CatchUp.Every == 0 {
+		cfg.CatchUp.Every = def.CatchUp.Every
+	}
 	return cfg, nil
 }
 
@@ -227,6 +243,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Ledger.CheckpointEvery < time.Minute {
 		return fmt.Errorf("ledger.checkpoint_every %s: give a duration of at least 1m, e.g. 1h", c.Ledger.CheckpointEvery)
+	}
+	if c.CatchUp.Every < 30*time.Second || c.CatchUp.Every > 24*time.Hour {
+		return fmt.Errorf("catch_up.every %s: give a duration from 30s to 24h, e.g. 5m", c.CatchUp.Every)
 	}
 	if c.Votes.CloseGrace < 0 || c.Votes.CloseGrace > 24*time.Hour {
 		return fmt.Errorf("votes.close_grace %s: give a duration from 0s to 24h, e.g. 1m", c.Votes.CloseGrace)
