@@ -44,9 +44,11 @@ const maxRedeliveries = 3
 // and asks for a redelivery of each one the store does not have: it arrives
 // through the intake, signed, as it first would have. Gitea and Forgejo
 // cannot redeliver, so each repository Accord serves (those it recorded
-// events of) is scanned for what changed since the last scan: issues
-// opened or closed, comments made or edited, reviews of changed pull
-// requests, releases published. Each becomes the event its webhook would
+// events of) is scanned for what changed since the last scan: issues and
+// pull requests opened or closed (merged), comments made or edited,
+// reviews of changed pull requests, releases published. Not found: label
+// changes, pushes, new commits on a pull request, deleted comments (the
+// close's reconciliation reads the comments again). Each becomes the event its webhook would
 // have made, stored as a delivery (event CatchUpEvent) that the worker
 // hands to the handlers like any other, so a vote cast while Accord was
 // down counts at once. What a webhook delivered already is left out.
@@ -331,6 +333,7 @@ func (c *CatchUp) changes(ctx context.Context, forge string, client forges.Clien
 		out = append(out, found{id, ev})
 	}
 	issues := map[int64]*forges.Issue{}
+	pulls := map[int64]*forges.PullRequest{}
 	for page := 1; page != 0; {
 		is, next, err := client.ListUpdatedIssues(ctx, repo, since, page)
 		if err != nil {
@@ -340,7 +343,13 @@ func (c *CatchUp) changes(ctx context.Context, forge string, client forges.Clien
 			is := &is[i]
 			issues[is.Number] = is
 			if is.IsPull {
-				continue // opening, closing and merging a pull request are left to `accord backfill`
+				pr, err := client.GetPull(ctx, repo, is.Number)
+				if err != nil {
+					return nil, err
+				}
+				pulls[is.Number] = pr
+				c.pullEvents(is, pr, since, event)
+				continue
 			}
 			if !is.CreatedAt.IsZero() && !is.CreatedAt.Before(since) {
 				event(forges.KindIssue, forges.ActionOpened, is.CreatedAt, fmt.Sprintf("catch-up/issue/%d/opened", is.Number),
@@ -376,7 +385,10 @@ func (c *CatchUp) changes(ctx context.Context, forge string, client forges.Clien
 				ev.Comment, ev.Actor = &cm, cm.Author
 				ev.Issue = is
 				if is.IsPull {
-					ev.PullRequest = pullOf(is)
+					ev.PullRequest = pulls[is.Number]
+					if ev.PullRequest == nil {
+						ev.PullRequest = pullOf(is)
+					}
 				}
 			})
 		}
@@ -394,7 +406,7 @@ func (c *CatchUp) changes(ctx context.Context, forge string, client forges.Clien
 		if err != nil {
 			return nil, err
 		}
-		pr := pullOf(issues[n])
+		pr := pulls[n]
 		for j := range rs {
 			r := rs[j]
 			if r.SubmittedAt.Before(since) {
@@ -433,6 +445,29 @@ func (c *CatchUp) changes(ctx context.Context, forge string, client forges.Clien
 	return out, nil
 }
 
+// pullEvents are a changed pull request's opening and closing (merged or
+// not) since since, as its webhooks give them.
+func (c *CatchUp) pullEvents(is *forges.Issue, pr *forges.PullRequest, since time.Time,
+	event func(forges.Kind, string, time.Time, string, func(*forges.Event))) {
+	if !is.CreatedAt.IsZero() && !is.CreatedAt.Before(since) {
+		event(forges.KindPullRequest, forges.ActionOpened, is.CreatedAt, fmt.Sprintf("catch-up/pull/%d/opened", pr.Number),
+			func(ev *forges.Event) { ev.PullRequest, ev.Actor = pr, pr.Author })
+	}
+	closedAt := is.ClosedAt
+	if pr.Merged && !pr.MergedAt.IsZero() {
+		closedAt = pr.MergedAt
+	}
+	if pr.State == "closed" && !closedAt.IsZero() && !closedAt.Before(since) {
+		event(forges.KindPullRequest, forges.ActionClosed, closedAt, fmt.Sprintf("catch-up/pull/%d/closed/%d", pr.Number, closedAt.Unix()),
+			func(ev *forges.Event) {
+				ev.PullRequest = pr
+				if pr.MergedBy != nil {
+					ev.Actor = *pr.MergedBy
+				}
+			})
+	}
+}
+
 // pullOf is the pull request side of an issue that is one, as Gitea's
 // comment webhooks give it.
 func pullOf(is *forges.Issue) *forges.PullRequest {
@@ -462,6 +497,11 @@ func eventKey(ev *forges.Event) string {
 			return fmt.Sprintf("issue/%d/closed/%d", ev.Issue.Number, ev.Issue.ClosedAt.Unix())
 		}
 		return fmt.Sprintf("issue/%d/%s", ev.Issue.Number, ev.Action)
+	case forges.KindPullRequest:
+		if ev.PullRequest == nil || (ev.Action != forges.ActionOpened && ev.Action != forges.ActionClosed) {
+			return ""
+		}
+		return fmt.Sprintf("pull/%d/%s", ev.PullRequest.Number, ev.Action)
 	case forges.KindReview:
 		if ev.PullRequest == nil || ev.Review == nil {
 			return ""

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -265,5 +266,53 @@ func TestIntakeRefusesCatchUpEvent(t *testing.T) {
 	}
 	if n, _ := st.QueueDepth(context.Background()); n != 0 {
 		t.Errorf("%d stored", n)
+	}
+}
+
+// TestCatchUpFindsPullRequests: a pull request opened, reviewed twice and
+// merged while Accord was down is found, and its facts are the webhooks'.
+func TestCatchUpFindsPullRequests(t *testing.T) {
+	ctx := context.Background()
+	r := newCatchUpRig(t)
+	var giteaDs []forges.Delivery
+	for _, d := range fixtureDeliveries(t) {
+		if d.Forge == "gitea" {
+			giteaDs = append(giteaDs, d)
+		}
+	}
+	if _, err := r.st.InsertDelivery(ctx, giteaDs[0]); err != nil { // the issue opened: the repository is known
+		t.Fatal(err)
+	}
+	r.drain(t)
+	_, evs := goldenEvents(t)
+	merged := *evs["gitea/015-pull_request.closed.json"].PullRequest
+	opened := evs["gitea/011-pull_request.opened.json"]
+	approved := *evs["gitea/013-pull_request_review_approved.reviewed.json"].Review
+	// Gitea's review webhooks say no time; the API does.
+	approved.ID, approved.SubmittedAt = 11, time.Date(2026, 11, 24, 2, 40, 52, 0, time.UTC)
+	rejected := *evs["gitea/014-pull_request_review_rejected.reviewed.json"].Review
+	rejected.ID, rejected.SubmittedAt = 12, time.Date(2026, 11, 24, 2, 40, 52, 0, time.UTC)
+	f := newFakeForge()
+	f.updated = []forges.Issue{{Number: merged.Number, Title: merged.Title, Author: merged.Author, State: "closed", IsPull: true,
+		CreatedAt: opened.Time, ClosedAt: merged.MergedAt}}
+	f.pullsByNum = map[int64]forges.PullRequest{merged.Number: merged}
+	f.reviews = map[int64][]forges.Review{merged.Number: {approved, rejected}}
+	c := &CatchUp{Store: r.st, Clients: map[string]forges.Client{"gitea": f}, Metrics: r.metrics,
+		Now: func() time.Time { return time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC) }}
+	if n := c.RunOnce(ctx); n != 4 {
+		t.Fatalf("found %d, want 4: opened, two reviews, merged", n)
+	}
+	r.drain(t)
+	facts, _ := r.st.Facts(ctx)
+	var want []ledger.Fact
+	want = append(want, FactsOf(evs["gitea/001-issues.opened.json"], nil)...)
+	for _, n := range []string{"013-pull_request_review_approved.reviewed", "014-pull_request_review_rejected.reviewed", "015-pull_request.closed"} {
+		want = append(want, FactsOf(evs["gitea/"+n+".json"], nil)...)
+	}
+	if !slices.Equal(ids(facts), ids(want)) {
+		t.Errorf("facts differ from the webhooks'\n got %v\nwant %v", ids(facts), ids(want))
+	}
+	if n := c.RunOnce(ctx); n != 0 {
+		t.Errorf("second run found %d", n)
 	}
 }

@@ -46,6 +46,7 @@ type fakeForge struct {
 	// What catching up finds: everything, filtered by since; the
 	// deliveries GitHub's API would list, and what was redelivered.
 	updated      []forges.Issue
+	pullsByNum   map[int64]forges.PullRequest
 	repoComments []forges.IssueComment
 	deliveries   []forges.DeliveryRecord
 	redelivered  []forges.DeliveryRecord
@@ -258,6 +259,15 @@ func (f *fakeForge) ListUpdatedIssues(_ context.Context, _ forges.RepoRef, since
 		}
 	}
 	return out, 0, f.callLocked("ListUpdatedIssues")
+}
+func (f *fakeForge) GetPull(_ context.Context, _ forges.RepoRef, n int64) (*forges.PullRequest, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.pullsByNum[n]
+	if !ok {
+		return nil, &forges.APIError{Forge: "fake", Op: "GetPull", Status: 404}
+	}
+	return &p, f.callLocked("GetPull")
 }
 func (f *fakeForge) ListRepoComments(_ context.Context, _ forges.RepoRef, since time.Time, _ int) ([]forges.IssueComment, int, error) {
 	f.mu.Lock()

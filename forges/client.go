@@ -85,6 +85,9 @@ type Client interface {
 	// the next page (0 after the last). For catching up on what changed
 	// while the bot was down.
 	ListUpdatedIssues(ctx context.Context, repo RepoRef, since time.Time, page int) ([]Issue, int, error)
+	// GetPull returns a pull request (for catching up on one the list of
+	// changed issues names).
+	GetPull(ctx context.Context, repo RepoRef, number int64) (*PullRequest, error)
 	// ListRepoComments returns one page of the comments on the repository's
 	// issues and pull requests created or edited at or after since, and the
 	// next page. For catching up.

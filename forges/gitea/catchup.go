@@ -74,3 +74,15 @@ func (c *Client) RecentDeliveries(context.Context, []forges.RepoRef, time.Time) 
 func (c *Client) Redeliver(context.Context, forges.DeliveryRecord) error {
 	return forges.ErrNotSupported
 }
+
+// GetPull returns a pull request.
+func (c *Client) GetPull(ctx context.Context, repo forges.RepoRef, number int64) (_ *forges.PullRequest, err error) {
+	k := c.begin(ctx, "GetPull")
+	defer k.done(&err)
+	p, resp, err := k.api.GetPullRequest(repo.Owner, repo.Name, number)
+	if err := k.check(resp, err); err != nil {
+		return nil, err
+	}
+	out := toAPIPull(p)
+	return &out, nil
+}

@@ -2,10 +2,13 @@ package gitea_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/accord-coop/accord/forges"
+	"github.com/accord-coop/accord/forges/gitea/fixtures"
 )
 
 // The repository's comments since a time: Gitea names the issue of a
@@ -56,4 +59,24 @@ func TestDeliveriesNotSupported(t *testing.T) {
 	if n := len(a.sent()); n != 0 {
 		t.Errorf("%d requests", n)
 	}
+}
+
+func TestGetPull(t *testing.T) {
+	a := newAPITest(t, nil)
+	items := a.srv.Items("list-closed-pulls")
+	var one struct {
+		Number int64 `json:"number"`
+	}
+	if err := json.Unmarshal(items[0], &one); err != nil {
+		t.Fatal(err)
+	}
+	a.srv.Handle("GET", fmt.Sprintf("/api/v1/repos/federation/commons/pulls/%d", one.Number), fixtures.Response{Status: 200, Body: items[0]})
+	got, err := a.client.GetPull(context.Background(), commons, one.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Number != one.Number || !got.Merged || got.HeadSHA == "" {
+		t.Errorf("got %+v", got)
+	}
+	a.wantOK(t, "GetPull")
 }

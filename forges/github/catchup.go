@@ -184,3 +184,19 @@ func (c *Client) Redeliver(ctx context.Context, d forges.DeliveryRecord) error {
 		return resp, err
 	})
 }
+
+// GetPull returns a pull request.
+func (c *Client) GetPull(ctx context.Context, repo forges.RepoRef, number int64) (*forges.PullRequest, error) {
+	const op = "GetPull"
+	api, err := c.repoClient(ctx, op, repo)
+	if err != nil {
+		return nil, err
+	}
+	p, err := get(c, op, func() (*gh.PullRequest, *gh.Response, error) {
+		return api.PullRequests.Get(ctx, repo.Owner, repo.Name, int(number))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pull(p), nil
+}

@@ -152,3 +152,20 @@ func TestListRepoCommentsAndUpdatedIssues(t *testing.T) {
 	must(t, err)
 	eq(t, "pulls marked", []bool{issues[0].IsPull, issues[1].IsPull}, []bool{false, true})
 }
+
+func TestGetPull(t *testing.T) {
+	c, srv, _ := tokenClient(t)
+	var prs []json.RawMessage
+	must(t, json.Unmarshal(fixtures.Load(t, "list-pulls"), &prs))
+	var one struct {
+		Number int64 `json:"number"`
+	}
+	must(t, json.Unmarshal(prs[0], &one))
+	srv.Handle("GET", fmt.Sprintf("%s/pulls/%d", octocatPath, one.Number), fixtures.Route{Body: prs[0]})
+	got, err := c.GetPull(ctx, octocat, one.Number)
+	must(t, err)
+	eq(t, "number", got.Number, one.Number)
+	if got.HeadSHA == "" || got.Author.Login == "" {
+		t.Errorf("got %+v", got)
+	}
+}
