@@ -44,11 +44,12 @@ const maxRedeliveries = 3
 // and asks for a redelivery of each one the store does not have: it arrives
 // through the intake, signed, as it first would have. Gitea and Forgejo
 // cannot redeliver, so each repository Accord serves (those it recorded
-// events of) is scanned for what changed since the last scan: issues and
-// pull requests opened or closed (merged), comments made or edited,
-// reviews of changed pull requests, releases published. Not found: label
-// changes, pushes, new commits on a pull request, deleted comments (the
-// close's reconciliation reads the comments again). Each becomes the event its webhook would
+// events of) is scanned for what changed since the last scan: issues
+// opened, pull requests opened or closed (merged), comments made or
+// edited, reviews of changed pull requests, releases published. Not found:
+// who closed an issue (the list does not say), label changes, pushes, new
+// commits on a pull request, deleted comments (the close's reconciliation
+// reads the comments again). Each becomes the event its webhook would
 // have made, stored as a delivery (event CatchUpEvent) that the worker
 // hands to the handlers like any other, so a vote cast while Accord was
 // down counts at once. What a webhook delivered already is left out.
@@ -355,10 +356,8 @@ func (c *CatchUp) changes(ctx context.Context, forge string, client forges.Clien
 				event(forges.KindIssue, forges.ActionOpened, is.CreatedAt, fmt.Sprintf("catch-up/issue/%d/opened", is.Number),
 					func(ev *forges.Event) { ev.Issue, ev.Actor = is, is.Author })
 			}
-			if is.State == "closed" && !is.ClosedAt.IsZero() && !is.ClosedAt.Before(since) {
-				event(forges.KindIssue, forges.ActionClosed, is.ClosedAt, fmt.Sprintf("catch-up/issue/%d/closed/%d", is.Number, is.ClosedAt.Unix()),
-					func(ev *forges.Event) { ev.Issue = is })
-			}
+			// An issue's closing is not made up: the list does not say who
+			// closed it, and its fact names the closer.
 		}
 		page = next
 	}
@@ -476,8 +475,8 @@ func pullOf(is *forges.Issue) *forges.PullRequest {
 
 // eventKey names what an event is about, so that one found by a scan is
 // matched with the same one a webhook delivered: a comment as written at a
-// time (to the second), an issue's opening or closing, a review by its
-// author and time, a release.
+// time (to the second), an issue's or a pull request's opening or closing,
+// a review by its author and time, a release.
 func eventKey(ev *forges.Event) string {
 	switch ev.Kind {
 	case forges.KindComment:
