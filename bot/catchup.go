@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strconv"
 	"time"
@@ -139,7 +140,14 @@ func (c *CatchUp) Forge(ctx context.Context, forge string) (int, error) {
 		return 0, err
 	}
 	n, err := c.redeliver(ctx, forge, client, repos)
-	if !errors.Is(err, forges.ErrNotSupported) {
+	var ae *forges.APIError
+	switch {
+	case errors.Is(err, forges.ErrNotSupported):
+	case errors.As(err, &ae) && ae.Op == "RecentDeliveries" && (ae.Status == http.StatusForbidden || ae.Status == http.StatusNotFound) && !ae.RateLimited():
+		// The credentials may not read the deliveries (a token without
+		// the right to a repository's webhooks): scan instead.
+		c.log().Warn("the forge's deliveries cannot be read; scanning the repositories instead", "forge", forge, "err", err)
+	default:
 		return n, err
 	}
 	total := 0

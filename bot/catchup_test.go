@@ -316,3 +316,38 @@ func TestCatchUpFindsPullRequests(t *testing.T) {
 		t.Errorf("second run found %d", n)
 	}
 }
+
+// TestCatchUpScansWhenDeliveriesRefused: credentials that may not read the
+// deliveries API (403) make catching up scan the repositories instead.
+func TestCatchUpScansWhenDeliveriesRefused(t *testing.T) {
+	ctx := context.Background()
+	r := newCatchUpRig(t)
+	var giteaDs []forges.Delivery
+	for _, d := range fixtureDeliveries(t) {
+		if d.Forge == "gitea" {
+			giteaDs = append(giteaDs, d)
+		}
+	}
+	for _, d := range giteaDs[:2] {
+		if _, err := r.st.InsertDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.drain(t)
+	_, evs := goldenEvents(t)
+	f := newFakeForge()
+	f.deliveries = []forges.DeliveryRecord{}
+	f.fail = []error{&forges.APIError{Forge: "gitea", Op: "RecentDeliveries", Status: 403, Message: "Resource not accessible by personal access token"}}
+	ev := evs["gitea/003-issue_comment.created.json"]
+	f.repoComments = []forges.IssueComment{{Number: ev.Issue.Number, Comment: *ev.Comment}}
+	c := &CatchUp{Store: r.st, Clients: map[string]forges.Client{"gitea": f}, Metrics: r.metrics,
+		Now: func() time.Time { return time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC) }}
+	if n := c.RunOnce(ctx); n != 1 {
+		t.Fatalf("found %d, want the comment", n)
+	}
+	// A rate limit is not a refusal: it waits for the next run.
+	f.fail = []error{&forges.APIError{Forge: "gitea", Op: "RecentDeliveries", Status: 403, RetryAt: time.Now().Add(time.Hour)}}
+	if _, err := c.Forge(ctx, "gitea"); err == nil {
+		t.Error("a rate limit was taken for a refusal")
+	}
+}
