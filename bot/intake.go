@@ -84,6 +84,11 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		in.answer(w, name, "", http.StatusBadRequest, "bad_request", "missing delivery ID or event header")
 		return
 	}
+	if meta.Event == CatchUpEvent {
+		// Only catching up stores these (their body is an event taken as it is).
+		in.answer(w, name, "", http.StatusBadRequest, "bad_request", "event "+CatchUpEvent+" is Accord's own")
+		return
+	}
 	if !hook.Webhooks.VerifySignature(r.Header, body, hook.Secrets) {
 		in.log.Warn("webhook signature rejected", "forge", name, "delivery", meta.DeliveryID)
 		in.answer(w, name, "", http.StatusUnauthorized, "unauthorized", "bad or missing signature")

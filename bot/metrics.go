@@ -35,6 +35,10 @@ type Metrics struct {
 	// Effects counts outbox effects carried out, by forge, op and outcome
 	// (done, retry, rate_limited, dead).
 	Effects *prometheus.CounterVec
+	// CatchUpFound counts what catching up found the forges had not
+	// delivered, by forge and kind: "delivery" (a GitHub redelivery asked
+	// for), or the event kind of what a Gitea or Forgejo scan found.
+	CatchUpFound *prometheus.CounterVec
 }
 
 // APICall counts a forge API call: Metrics is the forges.Observer the
@@ -109,9 +113,13 @@ func NewMetrics(depth func(context.Context) (int64, error)) *Metrics {
 			Name: "accord_outbox_effects_total",
 			Help: "Outbox effects carried out, by forge, op and outcome.",
 		}, []string{"forge", "op", "outcome"}),
+		CatchUpFound: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "accord_catchup_found_total",
+			Help: "What catching up found the forges had not delivered (redeliveries asked for, events found by a scan), by forge and kind.",
+		}, []string{"forge", "kind"}),
 	}
 	reg.MustRegister(m.Deliveries, m.Processed, m.ProcessingSeconds, m.LagSeconds, m.ForgeCalls,
-		m.ForgeCallSeconds, m.RateLimitRemaining, m.Effects,
+		m.ForgeCallSeconds, m.RateLimitRemaining, m.Effects, m.CatchUpFound,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if depth != nil {
 		m.gauge("accord_queue_depth", "Deliveries stored and not yet processed (queued or processing).", depth)

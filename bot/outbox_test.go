@@ -42,9 +42,17 @@ type fakeForge struct {
 	reviews  map[int64][]forges.Review
 	issues   [][]forges.Issue
 	releases [][]forges.Release
-	pages    []string           // the list calls made, "pulls 1" …
-	changed  map[int64][]string // a pull request's changed files
-	commits  map[int64][]forges.Commit
+
+	// What catching up finds: everything, filtered by since; the
+	// deliveries GitHub's API would list, and what was redelivered.
+	updated      []forges.Issue
+	pullsByNum   map[int64]forges.PullRequest
+	repoComments []forges.IssueComment
+	deliveries   []forges.DeliveryRecord
+	redelivered  []forges.DeliveryRecord
+	pages        []string           // the list calls made, "pulls 1" …
+	changed      map[int64][]string // a pull request's changed files
+	commits      map[int64][]forges.Commit
 
 	login     string  // the bot's account: what Check says, and the author of what it posts
 	checkFail []error // returned by the next Check calls, one each
@@ -58,6 +66,10 @@ func newFakeForge() *fakeForge {
 func (f *fakeForge) call(op string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.callLocked(op)
+}
+
+func (f *fakeForge) callLocked(op string) error {
 	f.calls[op]++
 	if len(f.fail) > 0 {
 		err := f.fail[0]
@@ -239,6 +251,57 @@ func (f *fakeForge) ListIssues(_ context.Context, _ forges.RepoRef, p int) ([]fo
 }
 func (f *fakeForge) ListReleases(_ context.Context, _ forges.RepoRef, p int) ([]forges.Release, int, error) {
 	return page(f, "releases", f.releases, p)
+}
+func (f *fakeForge) ListUpdatedIssues(_ context.Context, _ forges.RepoRef, since time.Time, _ int) ([]forges.Issue, int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []forges.Issue
+	for _, i := range f.updated {
+		if !i.CreatedAt.Before(since) || !i.ClosedAt.Before(since) {
+			out = append(out, i)
+		}
+	}
+	return out, 0, f.callLocked("ListUpdatedIssues")
+}
+func (f *fakeForge) GetPull(_ context.Context, _ forges.RepoRef, n int64) (*forges.PullRequest, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.pullsByNum[n]
+	if !ok {
+		return nil, &forges.APIError{Forge: "fake", Op: "GetPull", Status: 404}
+	}
+	return &p, f.callLocked("GetPull")
+}
+func (f *fakeForge) ListRepoComments(_ context.Context, _ forges.RepoRef, since time.Time, _ int) ([]forges.IssueComment, int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []forges.IssueComment
+	for _, c := range f.repoComments {
+		if !c.Comment.UpdatedAt.Before(since) {
+			out = append(out, c)
+		}
+	}
+	return out, 0, f.callLocked("ListRepoComments")
+}
+func (f *fakeForge) RecentDeliveries(_ context.Context, _ []forges.RepoRef, since time.Time) ([]forges.DeliveryRecord, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.deliveries == nil {
+		return nil, forges.ErrNotSupported
+	}
+	var out []forges.DeliveryRecord
+	for _, d := range f.deliveries {
+		if !d.At.Before(since) {
+			out = append(out, d)
+		}
+	}
+	return out, f.callLocked("RecentDeliveries")
+}
+func (f *fakeForge) Redeliver(_ context.Context, d forges.DeliveryRecord) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.redelivered = append(f.redelivered, d)
+	return f.callLocked("Redeliver")
 }
 func (f *fakeForge) Connect(context.Context, forges.RepoRef, string, string) (*forges.ConnectResult, error) {
 	return &forges.ConnectResult{Action: forges.ConnectUnchanged}, f.call("Connect")

@@ -28,9 +28,12 @@ type Server struct {
 	Checkpoints *Checkpoints
 	// Retention, if set, prunes old delivery payloads on its schedule.
 	Retention *Retention
-	Metrics   *Metrics
-	Store     *store.Store
-	Log       *slog.Logger
+	// CatchUp, if set, looks for what the forges did not deliver at start
+	// and on its schedule.
+	CatchUp *CatchUp
+	Metrics *Metrics
+	Store   *store.Store
+	Log     *slog.Logger
 	// Ready lists readiness checks beyond the database's, by name.
 	Ready map[string]Ready
 }
@@ -107,6 +110,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		go func() { retentionDone <- s.Retention.Run(workCtx) }()
 	} else {
 		retentionDone <- nil
+
+	}
+	catchUpDone := make(chan error, 1)
+	if s.CatchUp != nil {
+		go func() { catchUpDone <- s.CatchUp.Run(workCtx) }()
+	} else {
+		catchUpDone <- nil
 	}
 	outboxDone := make(chan error, 1)
 	if s.Outbox != nil {
@@ -143,6 +153,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if rerr := <-retentionDone; rerr != nil && err == nil {
 		err = rerr
+
+	}
+	if cerr := <-catchUpDone; cerr != nil && err == nil {
+		err = cerr
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

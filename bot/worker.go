@@ -301,7 +301,13 @@ func (w *Worker) parse(d *store.StoredDelivery) (*forges.Event, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: forge %q is not configured", errPermanent, d.Forge)
 	}
-	ev, err := safeParse(p, d.Delivery)
+	var ev *forges.Event
+	var err error
+	if d.Event == CatchUpEvent {
+		ev, err = parseCatchUp(d.Delivery)
+	} else {
+		ev, err = safeParse(p, d.Delivery)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s payload does not parse: %v", errPermanent, d.Event, err)
 	}

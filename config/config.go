@@ -39,6 +39,7 @@ type Config struct {
 	Votes     Votes     `yaml:"votes"`
 	Ledger    Ledger    `yaml:"ledger"`
 	Retention Retention `yaml:"retention"`
+	CatchUp   CatchUp   `yaml:"catch_up"`
 	// RetryHorizon is how long a delivery or an effect that keeps failing
 	// is retried (a forge's outage delays work, never loses it); 72h.
 	RetryHorizon time.Duration `yaml:"retry_horizon"`
@@ -62,6 +63,17 @@ type Votes struct {
 	// issue's comments and closes; default 1m.
 	CloseGrace time.Duration `yaml:"close_grace"`
 }
+
+// CatchUp is how often Accord looks for what the forges sent while it was
+// down or unreachable (GitHub: deliveries it never stored, redelivered;
+// Gitea and Forgejo: what changed in its repositories since the last look).
+// It also looks once at start.
+type CatchUp struct {
+	Every time.Duration `yaml:"every"` // default 5m
+}
+
+// DefaultCatchUpEvery is catch_up.every when left out.
+const DefaultCatchUpEvery = 5 * time.Minute
 
 // Ledger is how the ledger's checkpoints are signed.
 type Ledger struct {
@@ -172,6 +184,7 @@ func Default() *Config {
 		Ledger:       Ledger{CheckpointEvery: DefaultCheckpointEvery},
 		Retention:    Retention{Payloads: Duration(DefaultPayloadRetention)},
 		RetryHorizon: 72 * time.Hour,
+		CatchUp:      CatchUp{Every: DefaultCatchUpEvery},
 		Forges: []Forge{
 			{Name: "github", Type: TypeGitHub, WebhookSecretsEnv: "ACCORD_GITHUB_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITHUB_TOKEN"},
 			{Name: "gitea", Type: TypeGitea, WebhookSecretsEnv: "ACCORD_GITEA_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITEA_TOKEN"},
@@ -252,6 +265,9 @@ func Parse(data []byte) (*Config, error) {
 	if cfg.Retention.Payloads == 0 {
 		cfg.Retention.Payloads = def.Retention.Payloads
 	}
+	if cfg.CatchUp.Every == 0 {
+		cfg.CatchUp.Every = def.CatchUp.Every
+	}
 	return cfg, nil
 }
 
@@ -297,6 +313,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Retention.Payloads < Duration(24*time.Hour) {
 		return fmt.Errorf("retention.payloads %s: give at least 1d, e.g. 90d (a delivery's payload is what 'accord deliveries retry' needs)", c.Retention.Payloads)
+	}
+	if c.CatchUp.Every < 30*time.Second || c.CatchUp.Every > 24*time.Hour {
+		return fmt.Errorf("catch_up.every %s: give a duration from 30s to 24h, e.g. 5m", c.CatchUp.Every)
 	}
 	if c.Votes.CloseGrace < 0 || c.Votes.CloseGrace > 24*time.Hour {
 		return fmt.Errorf("votes.close_grace %s: give a duration from 0s to 24h, e.g. 1m", c.Votes.CloseGrace)

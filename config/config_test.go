@@ -196,3 +196,20 @@ func TestRetentionPayloads(t *testing.T) {
 		t.Errorf("String() = %q", s)
 	}
 }
+
+func TestCatchUpEvery(t *testing.T) {
+	cfg, err := Parse([]byte("catch_up: {every: 10m}\n"))
+	if err != nil || cfg.CatchUp.Every != 10*time.Minute {
+		t.Fatalf("%v %v", cfg, err)
+	}
+	cfg, err = Parse([]byte("listen: 127.0.0.1:1\n"))
+	if err != nil || cfg.CatchUp.Every != DefaultCatchUpEvery || DefaultCatchUpEvery != 5*time.Minute {
+		t.Fatalf("default: %v %v", cfg.CatchUp, err)
+	}
+	for _, bad := range []string{"1s", "48h"} {
+		cfg, _ = Parse([]byte("catch_up: {every: " + bad + "}\n"))
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "catch_up.every") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package forges
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -84,6 +85,28 @@ type Client interface {
 	// limit (the published checkpoints' history: `accord ledger verify
 	// --checkpoint-from`).
 	FileHistory(ctx context.Context, repo RepoRef, path, ref string, limit int) ([]string, error)
+	// ListUpdatedIssues returns one page of the repository's issues and
+	// pull requests (IsPull) updated at or after since, open and closed, and
+	// the next page (0 after the last). For catching up on what changed
+	// while the bot was down.
+	ListUpdatedIssues(ctx context.Context, repo RepoRef, since time.Time, page int) ([]Issue, int, error)
+	// GetPull returns a pull request (for catching up on one the list of
+	// changed issues names).
+	GetPull(ctx context.Context, repo RepoRef, number int64) (*PullRequest, error)
+	// ListRepoComments returns one page of the comments on the repository's
+	// issues and pull requests created or edited at or after since, and the
+	// next page. For catching up.
+	ListRepoComments(ctx context.Context, repo RepoRef, since time.Time, page int) ([]IssueComment, int, error)
+	// RecentDeliveries lists the forge's record of the webhook deliveries
+	// it made at or after since, every attempt, newest first: the GitHub
+	// App's hook, or with a token the webhooks of repos that send to
+	// Accord's /hooks/{forge}. A forge without such an API (Gitea,
+	// Forgejo) fails with ErrNotSupported.
+	RecentDeliveries(ctx context.Context, repos []RepoRef, since time.Time) ([]DeliveryRecord, error)
+	// Redeliver asks the forge to send a delivery again (a new attempt of
+	// d's, with the same delivery ID and signed): it arrives through the
+	// intake like any other. ErrNotSupported where RecentDeliveries is.
+	Redeliver(ctx context.Context, d DeliveryRecord) error
 	// Connect makes the repository send its webhooks to hookURL signed with
 	// secret: on Gitea and Forgejo (and GitHub with a token) it creates the
 	// repository's webhook, or updates one that points at hookURL but differs,
@@ -93,6 +116,35 @@ type Client interface {
 	// Check calls the forge once with the configured credentials and says
 	// who they authenticate as.
 	Check(ctx context.Context) (*Identity, error)
+}
+
+// ErrNotSupported is what a Client method fails with on a forge that has no
+// API for it (Gitea and Forgejo keep no deliveries to redeliver).
+var ErrNotSupported = errors.New("not supported by this forge")
+
+// DeliveryRecord is one attempt at a webhook delivery as the forge's
+// deliveries API lists it.
+type DeliveryRecord struct {
+	ID         string    // the delivery ID the delivery's header carries (GitHub: the GUID)
+	Attempt    int64     // this attempt's own ID at the forge, which Redeliver names
+	Event      string    // the forge's event name, e.g. "issue_comment"
+	Action     string    // the payload's action, if any
+	At         time.Time // when the forge made the attempt
+	StatusCode int       // what the hook's URL answered; 0 when it did not answer
+	Redelivery bool      // a redelivery of an earlier attempt
+	// Repo and HookID are the repository webhook the attempt went through;
+	// HookID is 0 for a GitHub App's hook.
+	Repo   RepoRef
+	HookID int64
+}
+
+// OK reports whether the hook's URL acknowledged the attempt (2xx).
+func (d DeliveryRecord) OK() bool { return d.StatusCode >= 200 && d.StatusCode < 300 }
+
+// IssueComment is a comment with the issue or pull request it is on.
+type IssueComment struct {
+	Number  int64 // the issue or pull request
+	Comment Comment
 }
 
 // RepoRef names a repository to act on. InstallationID is the GitHub App

@@ -66,6 +66,20 @@ var migrations = []migration{
 		sql: `ALTER TABLE deliveries ADD COLUMN pruned_at INTEGER;
 CREATE INDEX deliveries_done ON deliveries (done_at) WHERE pruned_at IS NULL AND state IN ('done', 'ignored', 'dead');`,
 	},
+	{ // 7
+		name: "catch-up cursors, and events by repository (catching up after downtime)",
+		// What catching up has scanned, per forge and repository ('' for a
+		// forge-wide deliveries API): where the next scan starts and the
+		// time of the last event seen.
+		sql: `CREATE TABLE catchup (
+	forge      TEXT NOT NULL,
+	repo       TEXT NOT NULL,
+	since      INTEGER NOT NULL,
+	last_event INTEGER NOT NULL,
+	PRIMARY KEY (forge, repo)
+);
+CREATE INDEX events_repo ON events (forge, repo, at);`,
+	},
 }
 
 // legacyVersion is the schema of the last release without versions

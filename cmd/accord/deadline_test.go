@@ -111,6 +111,13 @@ func runVotesThatHold(t *testing.T, forge string) {
 		"minute: {duration: 1m, voters: members, quorum: 0, threshold: 0.9}", 1)
 	os.WriteFile(filepath.Join(dir, "policies", "governance.yml"), []byte(gov), 0o644)
 	s = startInProcess(t, dir, clk)
+	if forge == "gitea" {
+		// Catching up at start finds the votes while the vote is open.
+		waitFor(t, "catching up on the votes cast while the bot was down", func() bool {
+			vs, _ := st.Votes(context.Background(), proposalOn(t, st, 21).ID)
+			return len(vs) == 3
+		})
+	}
 
 	// Sixty votes on 22, cast in time, delivered while the clock passes the
 	// deadline and the close's grace.
@@ -138,9 +145,13 @@ func runVotesThatHold(t *testing.T, forge string) {
 	})
 	o := outcomes(st)
 
-	// 21: reconciled, counted once; then the forge's redeliveries arrive.
+	// 21: counted once; then the forge's redeliveries arrive. On Gitea,
+	// catching up at the restart found the three votes, so the close's
+	// reconciliation counts none; this GitHub fake keeps no deliveries,
+	// so there the close reads and counts them.
+	counted := map[string]int{"gitea": 0, "github": 3}[forge]
 	if o[21]["outcome"] != "passed" || o[21]["yes"] != float64(2) || o[21]["no"] != float64(1) ||
-		fmt.Sprint(o[21]["reconciled"]) != "map[counted:3 read:true unreadable:0 withdrawn:0]" {
+		fmt.Sprint(o[21]["reconciled"]) != fmt.Sprintf("map[counted:%d read:true unreadable:0 withdrawn:0]", counted) {
 		t.Errorf("issue 21: %v", o[21])
 	}
 	for _, send := range late {

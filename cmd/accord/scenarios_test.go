@@ -28,6 +28,9 @@ type shape struct {
 	// to read back at a vote's close.
 	clock  func() time.Time
 	mirror *forgeState
+	// down, when set, is told of each delivery instead of sending it: Accord
+	// is down and the forge's attempt fails.
+	down func(h http.Header, body []byte)
 }
 
 func (sh *shape) now() time.Time {
@@ -73,6 +76,10 @@ func (sh *shape) deliver(s *server, event string, p map[string]any, h http.Heade
 		for _, k := range []string{"X-Hub-Signature-256", "X-Hub-Signature", "X-Gogs-Signature"} {
 			h.Del(k)
 		}
+	}
+	if sh.down != nil {
+		sh.down(h, body)
+		return
 	}
 	if code := s.post(sh.forge, h, body); code != 202 {
 		sh.t.Fatalf("%s %s: %d", sh.forge, event, code)

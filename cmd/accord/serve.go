@@ -124,6 +124,11 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	}
 	intake := bot.NewIntake(hooks, st, metrics, log, worker.Notify)
 	intake.SetClock(now)
+	catchUp := &bot.CatchUp{Store: st, Clients: clients, ReviewIDs: map[string]bool{}, Self: self, Metrics: metrics, Log: log,
+		Every: cfg.CatchUp.Every, Stored: worker.Notify, Now: now}
+	for _, f := range cfg.Forges {
+		catchUp.ReviewIDs[f.Name] = f.Type == config.TypeGitHub // Gitea's review webhooks carry no review ID
+	}
 	srv = &bot.Server{
 		Intake:      intake,
 		Worker:      worker,
@@ -131,6 +136,7 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		Proposals:   proposals,
 		Checkpoints: checkpoints,
 		Retention:   &bot.Retention{Store: st, Keep: time.Duration(cfg.Retention.Payloads), Now: now, Log: log},
+		CatchUp:     catchUp,
 		Metrics:     metrics,
 		Store:       st,
 		Log:         log,

@@ -48,6 +48,10 @@ type forgeState struct {
 	failPost string          // a new comment opening with this is refused once (503)
 	refused  int             // new comments refused
 	commits  map[int64][]any // a pull request's commits, in the forge's JSON
+	// GitHub's record of its webhook's deliveries (catchup_test.go), and
+	// where a redelivery goes.
+	deliveries []*fakeDelivery
+	hookURL    string
 }
 
 func newForgeState(t *testing.T, github bool) (*forgeState, *httptest.Server) {
@@ -277,6 +281,7 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sha := reStatus.FindStringSubmatch(path)[1]
 		f.statuses[sha] = append(f.statuses[sha], fmt.Sprint(body["context"], "=", body["state"]))
 		reply(201, map[string]any{"id": 1, "state": body["state"], "status": body["state"], "context": body["context"]})
+	case f.serveCatchUp(m, path, r, reply):
 	default:
 		f.t.Errorf("fake forge: unexpected %s %s", r.Method, r.URL)
 		reply(404, map[string]string{"message": "Not Found"})
