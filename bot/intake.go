@@ -38,12 +38,18 @@ type Intake struct {
 	log     *slog.Logger
 	stored  func() // told after each new delivery is committed (wakes the worker)
 	now     func() time.Time
+	budget  *budget
+	// BudgetWait is how long a request waits for in-flight budget before
+	// it is answered 503 (default 2 s).
+	BudgetWait time.Duration
+	bodyGrace  time.Duration // the body's read deadline, beyond its size at minBodyRate
 }
 
 // NewIntake makes the webhook handler for these forges. stored, if not nil,
 // is called after each new delivery is committed.
 func NewIntake(hooks []Hook, st *store.Store, m *Metrics, log *slog.Logger, stored func()) *Intake {
-	in := &Intake{hooks: map[string]Hook{}, store: st, metrics: m, log: log, stored: stored, now: time.Now}
+	in := &Intake{hooks: map[string]Hook{}, store: st, metrics: m, log: log, stored: stored, now: time.Now,
+		budget: newBudget(DefaultMaxInflightBytes), BudgetWait: 2 * time.Second, bodyGrace: bodyGrace}
 	for _, h := range hooks {
 		in.hooks[h.Name] = h
 	}
@@ -52,6 +58,15 @@ func NewIntake(hooks []Hook, st *store.Store, m *Metrics, log *slog.Logger, stor
 	}
 	return in
 }
+
+// SetMaxInflightBytes sets the in-flight body budget: how many bytes all
+// the request bodies being read and checked may hold at once (default
+// DefaultMaxInflightBytes). Call it before serving. Less than MaxBodyBytes+1
+// would refuse the largest deliveries always.
+func (in *Intake) SetMaxInflightBytes(n int64) { in.budget = newBudget(n) }
+
+// InflightBytes is how much of the in-flight body budget is taken now.
+func (in *Intake) InflightBytes() int64 { return in.budget.inUse() }
 
 // SetClock replaces the clock that dates deliveries (tests move time).
 func (in *Intake) SetClock(now func() time.Time) { in.now = now }
@@ -69,14 +84,19 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		in.answer(w, name, "", http.StatusRequestEntityTooLarge, "too_large", "body over 25 MiB")
 		return
 	}
-	body, err := readBody(w, r)
+	body, held, err := in.readBody(w, r)
+	defer in.budget.release(held)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		switch {
+		case errors.As(err, &tooLarge):
 			in.answer(w, name, "", http.StatusRequestEntityTooLarge, "too_large", "body over 25 MiB")
-			return
+		case errors.Is(err, errBusy):
+			w.Header().Set("Retry-After", "5")
+			in.answer(w, name, "", http.StatusServiceUnavailable, "busy", "too many bodies being received at once; send it again")
+		default:
+			in.answer(w, name, "", http.StatusBadRequest, "bad_request", "could not read body")
 		}
-		in.answer(w, name, "", http.StatusBadRequest, "bad_request", "could not read body")
 		return
 	}
 	meta := hook.Webhooks.Describe(r.Header)
@@ -121,16 +141,67 @@ func (in *Intake) answer(w http.ResponseWriter, forge, event string, code int, o
 	io.WriteString(w, msg+"\n")
 }
 
-// readBody reads at most MaxBodyBytes, with a buffer sized by Content-Length
-// when the client gives one.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	rd := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+// Reading a body: the buffer starts at firstChunk at most and doubles as
+// bytes arrive, never past Content-Length or MaxBodyBytes+1, each growth
+// paid for from the in-flight budget first; so what a request holds is at
+// most twice what it has sent (and 64 KiB), never what it claims. The body
+// must arrive at minBodyRate on average after bodyGrace, or the read times
+// out (a 400), so a slow trickle does not hold its budget for minutes.
+const (
+	firstChunk  = 64 << 10
+	bodyGrace   = 10 * time.Second
+	minBodyRate = 32 << 10 // bytes a second
+	bodyReadMax = 2 * time.Minute
+)
+
+var errBusy = errors.New("in-flight body budget exhausted")
+
+// readBody reads at most MaxBodyBytes under the in-flight budget. It returns
+// the body and the bytes it holds of the budget, which the caller gives back
+// once the request is answered (also on an error). errBusy: the budget could
+// not be had within BudgetWait.
+func (in *Intake) readBody(w http.ResponseWriter, r *http.Request) (body []byte, held int64, err error) {
+	if r.ContentLength == 0 {
+		return nil, 0, nil
 	}
-	_, err := buf.ReadFrom(rd)
-	return buf.Bytes(), err
+	limit := int64(MaxBodyBytes) + 1 // room to see a byte past the limit
+	if r.ContentLength > 0 && r.ContentLength < limit {
+		limit = r.ContentLength // the server's body reader stops there
+	}
+	rc := http.NewResponseController(w)
+	start := time.Now()
+	defer rc.SetReadDeadline(start.Add(bodyReadMax)) // as the server's ReadTimeout, for the rest of the request
+
+	rd := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	var buf []byte
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) == limit && r.ContentLength > 0 {
+				return buf, held, nil // all of Content-Length
+			}
+			size := min(max(2*int64(cap(buf)), firstChunk), limit)
+			if size <= int64(cap(buf)) { // cannot happen: MaxBytesReader stops first
+				return nil, held, &http.MaxBytesError{Limit: MaxBodyBytes}
+			}
+			if !in.budget.acquire(r.Context(), size-held, in.BudgetWait) {
+				return nil, held, errBusy
+			}
+			held = size
+			// Not supported by tests' recorders: no limit there.
+			rc.SetReadDeadline(start.Add(min(in.bodyGrace+time.Duration(size)*time.Second/minBodyRate, bodyReadMax)))
+			grown := make([]byte, len(buf), size)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, held, nil
+		}
+		if err != nil {
+			return nil, held, err
+		}
+	}
 }
 
 // isJSONObject reports whether b is one valid JSON object.

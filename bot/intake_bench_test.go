@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/accord-coop/accord/forges/github"
 	"github.com/accord-coop/accord/store"
@@ -70,12 +71,14 @@ func BenchmarkIntakeRead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	in := &Intake{budget: newBudget(DefaultMaxInflightBytes), BudgetWait: time.Second}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
 		r := httptest.NewRequest("POST", "/hooks/github", bytes.NewReader(body))
 		w := httptest.NewRecorder()
-		got, err := readBody(w, r)
+		got, held, err := in.readBody(w, r)
+		in.budget.release(held)
 		if err != nil || len(got) != len(body) {
 			b.Fatal(len(got), err)
 		}

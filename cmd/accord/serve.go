@@ -120,6 +120,7 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	}
 	intake := bot.NewIntake(hooks, st, metrics, log, worker.Notify)
 	intake.SetClock(now)
+	intake.SetMaxInflightBytes(int64(cfg.Intake.MaxInflightBytes))
 	srv = &bot.Server{
 		Intake:      intake,
 		Worker:      worker,
