@@ -8,10 +8,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/accord-coop/accord/forges"
 	"github.com/accord-coop/accord/store"
@@ -84,6 +86,12 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		in.answer(w, name, "", http.StatusRequestEntityTooLarge, "too_large", "body over 25 MiB")
 		return
 	}
+	meta := hook.Webhooks.Describe(r.Header)
+	if why := checkMeta(meta); why != "" {
+		// Before the body is read: nothing to hold for a delivery refused anyway.
+		in.answer(w, name, "", http.StatusBadRequest, "bad_request", why)
+		return
+	}
 	body, held, err := in.readBody(w, r)
 	defer in.budget.release(held)
 	if err != nil {
@@ -99,13 +107,10 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	meta := hook.Webhooks.Describe(r.Header)
-	if meta.DeliveryID == "" || meta.Event == "" {
-		in.answer(w, name, "", http.StatusBadRequest, "bad_request", "missing delivery ID or event header")
-		return
-	}
 	if !hook.Webhooks.VerifySignature(r.Header, body, hook.Secrets) {
-		in.log.Warn("webhook signature rejected", "forge", name, "delivery", meta.DeliveryID)
+		// Unsigned: only clipped fields are logged, never the request.
+		in.log.Warn("webhook signature rejected", "forge", clipLog(name), "delivery", clipLog(meta.DeliveryID),
+			"event", clipLog(meta.Event), "user_agent", clipLog(r.UserAgent()), "remote", clipLog(r.RemoteAddr))
 		in.answer(w, name, "", http.StatusUnauthorized, "unauthorized", "bad or missing signature")
 		return
 	}
@@ -114,6 +119,10 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	payload, err := hook.Webhooks.Payload(r.Header, body)
+	if err == nil && !utf8.Valid(payload) {
+		in.answer(w, name, meta.Event, http.StatusBadRequest, "bad_request", "body is not valid UTF-8")
+		return
+	}
 	if err != nil || !isJSONObject(payload) {
 		in.answer(w, name, meta.Event, http.StatusBadRequest, "bad_request", "body is not a JSON object")
 		return
@@ -121,7 +130,7 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := forges.Delivery{Forge: name, ID: meta.DeliveryID, Event: meta.Event, Headers: meta.Headers, Body: payload, ReceivedAt: in.now().UTC()}
 	inserted, err := in.store.InsertDelivery(r.Context(), d)
 	if err != nil {
-		in.log.Error("storing delivery failed", "forge", name, "delivery", meta.DeliveryID, "err", err)
+		in.log.Error("storing delivery failed", "forge", clipLog(name), "delivery", clipLog(meta.DeliveryID), "err", err)
 		w.Header().Set("Retry-After", "5")
 		in.answer(w, name, meta.Event, http.StatusServiceUnavailable, "error", "could not store the delivery; send it again")
 		return
@@ -135,7 +144,7 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (in *Intake) answer(w http.ResponseWriter, forge, event string, code int, outcome, msg string) {
-	in.metrics.Deliveries.WithLabelValues(forge, event, outcome).Inc()
+	in.metrics.Deliveries.WithLabelValues(clipLog(forge), clipLog(event), outcome).Inc()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(code)
 	io.WriteString(w, msg+"\n")
@@ -202,6 +211,74 @@ func (in *Intake) readBody(w http.ResponseWriter, r *http.Request) (body []byte,
 			return nil, held, err
 		}
 	}
+}
+
+// Bounds on what a delivery's headers may say.
+const (
+	MaxDeliveryIDBytes = 256
+	MaxEventBytes      = 64
+	clipBytes          = 128 // what a log line or a metric label keeps of a caller's string
+)
+
+// checkMeta says in one line what is wrong with a delivery's headers, or "".
+// A delivery ID is 1 to 256 visible ASCII characters (no spaces: it is an
+// argument of 'accord deliveries retry'); an event name is 1 to 64 letters,
+// digits, '_', '.' or '-'; any other header value kept for the worker is
+// visible ASCII or spaces, at most 256 bytes.
+func checkMeta(m forges.Meta) string {
+	switch {
+	case m.DeliveryID == "" || m.Event == "":
+		return "missing delivery ID or event header"
+	case len(m.DeliveryID) > MaxDeliveryIDBytes:
+		return fmt.Sprintf("delivery ID is %d bytes, over %d", len(m.DeliveryID), MaxDeliveryIDBytes)
+	case !visibleASCII(m.DeliveryID, false):
+		return "delivery ID has a character that is not visible ASCII (! to ~)"
+	case len(m.Event) > MaxEventBytes:
+		return fmt.Sprintf("event name is %d bytes, over %d", len(m.Event), MaxEventBytes)
+	case !eventName(m.Event):
+		return "event name has a character other than letters, digits, '_', '.' and '-'"
+	}
+	for k, v := range m.Headers {
+		if len(v) > MaxDeliveryIDBytes || !visibleASCII(v, true) {
+			return fmt.Sprintf("header %s: at most %d bytes of printable ASCII", clipLog(k), MaxDeliveryIDBytes)
+		}
+	}
+	return ""
+}
+
+func visibleASCII(s string, spaces bool) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < '!' || c > '~' {
+			if c != ' ' || !spaces {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func eventName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// clipLog keeps the first 128 bytes of a string a caller chose (cut at a
+// character's start) and marks the cut with "…", for log lines and metric
+// labels.
+func clipLog(s string) string {
+	if len(s) <= clipBytes {
+		return s
+	}
+	cut := clipBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // isJSONObject reports whether b is one valid JSON object.

@@ -151,6 +151,10 @@ func TestIntakeAnswers(t *testing.T) {
 	gh := func(id string) http.Header { return githubHeaders("issue_comment", id, githubSecret, body) }
 	other := []byte(strings.Replace(string(body), "\"body\"", "\"body\" ", 1))
 	truncated := body[:len(body)/2]
+	notUTF8 := []byte(strings.Replace(string(body), "\"body\": \"", "\"body\": \"\xff", 1))
+	if string(notUTF8) == string(body) {
+		t.Fatal("no comment body to spoil")
+	}
 	cases := []struct {
 		name  string
 		forge string
@@ -174,6 +178,11 @@ func TestIntakeAnswers(t *testing.T) {
 		{"missing delivery header", "github", withHeader(gh("d10"), "X-GitHub-Delivery", ""), body, 400},
 		{"gitea, missing event header", "gitea", withHeader(gitea.headers, "X-Gitea-Event", ""), gitea.body, 400},
 		{"unknown forge", "gitlab", gh("d11"), body, 404},
+		{"delivery ID over 256 bytes", "github", gh(strings.Repeat("d", 257)), body, 400},
+		{"delivery ID not ASCII", "github", gh("d12-\xc3\xa9"), body, 400},
+		{"event name with a slash", "github", githubHeaders("issue/comment", "d13", githubSecret, body), body, 400},
+		{"event name over 64 bytes", "github", githubHeaders(strings.Repeat("e", 65), "d14", githubSecret, body), body, 400},
+		{"body not UTF-8", "github", githubHeaders("issue_comment", "d15", githubSecret, notUTF8), notUTF8, 400},
 	}
 	for _, c := range cases {
 		if got := s.post(c.forge, c.h, c.body); got != c.want {
