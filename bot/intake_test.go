@@ -30,7 +30,7 @@ func (plainHooks) Parse(d forges.Delivery) (*forges.Event, error) {
 	return &forges.Event{Forge: d.Forge, DeliveryID: d.ID, Name: d.Event, Kind: forges.Kind(d.Event), Time: d.ReceivedAt}, nil
 }
 
-func newTestIntake(t *testing.T) (*Intake, *store.Store) {
+func newTestIntake(t testing.TB) (*Intake, *store.Store) {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "accord.db"), store.Options{})
 	if err != nil {
