@@ -240,6 +240,8 @@ func TestIntakeAnswers(t *testing.T) {
 		`accord_webhook_deliveries_total{event="",forge="",outcome="unknown_forge"} 1`,
 		`accord_deliveries_processed_total{forge="github",kind="comment",outcome="done"} 1`,
 		`accord_queue_depth 0`,
+		`accord_intake_inflight_bytes 0`,
+		`accord_intake_max_inflight_bytes 3.3554432e+07`,
 		`accord_delivery_processing_seconds_count{forge="github"} 1`,
 		`accord_delivery_lag_seconds_count 1`,
 	} {

@@ -121,6 +121,7 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	intake := bot.NewIntake(hooks, st, metrics, log, worker.Notify)
 	intake.SetClock(now)
 	intake.SetMaxInflightBytes(int64(cfg.Intake.MaxInflightBytes))
+	metrics.WatchIntake(intake)
 	srv = &bot.Server{
 		Intake:      intake,
 		Worker:      worker,
