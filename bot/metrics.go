@@ -14,8 +14,8 @@ type Metrics struct {
 
 	// Deliveries counts webhook requests by forge, event and outcome
 	// (accepted, duplicate, ping, unauthorized, bad_request, too_large,
-	// unknown_forge, error). The event is "" until the signature is checked,
-	// so unauthenticated callers cannot mint label values.
+	// busy, unknown_forge, error). The event is "" until the signature is
+	// checked, so unauthenticated callers cannot mint label values.
 	Deliveries *prometheus.CounterVec
 	// Processed counts processed deliveries by forge, kind and outcome
 	// (done, ignored, retry, dead).
@@ -70,6 +70,19 @@ func (m *Metrics) gauge(name, help string, f func(context.Context) (int64, error
 // scrape.
 func (m *Metrics) WatchOutbox(depth func(context.Context) (int64, error)) {
 	m.gauge("accord_outbox_depth", "Effects on forges stored and not yet carried out (queued or processing).", depth)
+}
+
+// WatchIntake registers the gauge of the intake's in-flight body bytes
+// (taken from its budget), read at each scrape.
+func (m *Metrics) WatchIntake(in *Intake) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "accord_intake_inflight_bytes",
+		Help: "Bytes of request bodies the intake holds now, of intake.max_inflight_bytes.",
+	}, func() float64 { return float64(in.InflightBytes()) }))
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "accord_intake_max_inflight_bytes",
+		Help: "intake.max_inflight_bytes: the most request bodies may hold at once.",
+	}, func() float64 { return float64(in.budget.total) }))
 }
 
 // NewMetrics registers the bot's metrics, Go runtime and process metrics, and

@@ -43,6 +43,7 @@ type Config struct {
 	// RetryHorizon is how long a delivery or an effect that keeps failing
 	// is retried (a forge's outage delays work, never loses it); 72h.
 	RetryHorizon time.Duration `yaml:"retry_horizon"`
+	Intake       Intake        `yaml:"intake"`
 
 	// Source says where the config came from: a file path or "defaults".
 	Source string `yaml:"-"`
@@ -140,6 +141,57 @@ func ParseDuration(s string) (time.Duration, error) {
 	return v, nil
 }
 
+// Intake tunes the webhook endpoint.
+type Intake struct {
+	// MaxInflightBytes is how much memory all request bodies being received
+	// and checked may hold at once (before their signature is known, so
+	// anyone can make the intake hold it). A request that cannot get its
+	// share within 2 s is answered 503 with Retry-After. Default 32MiB; at
+	// least 26MiB, so that a 25 MiB delivery fits.
+	MaxInflightBytes ByteSize `yaml:"max_inflight_bytes"`
+}
+
+// DefaultMaxInflightBytes is intake.max_inflight_bytes when left out.
+const DefaultMaxInflightBytes ByteSize = 32 << 20
+
+// MinMaxInflightBytes is the least intake.max_inflight_bytes accepted: the
+// largest body (25 MiB) and a byte more, rounded up.
+const MinMaxInflightBytes ByteSize = 26 << 20
+
+// ByteSize is a number of bytes, written in accord.yml as a plain number or
+// with a unit: 32MiB, 512KiB, 1GiB (also KB, MB, GB as powers of 1000).
+type ByteSize int64
+
+var byteUnits = map[string]int64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30}
+
+var byteSizeRE = regexp.MustCompile(`^\s*([0-9]+)\s*([A-Za-z]*)\s*$`)
+
+// UnmarshalYAML reads a size such as 32MiB.
+func (b *ByteSize) UnmarshalYAML(node *yaml.Node) error {
+	m := byteSizeRE.FindStringSubmatch(node.Value)
+	unit, ok := int64(0), false
+	if m != nil {
+		unit, ok = byteUnits[strings.ToUpper(m[2])]
+	}
+	if !ok {
+		return fmt.Errorf("line %d: %q: give a size such as 32MiB (units B, KiB, MiB, GiB, KB, MB, GB)", node.Line, node.Value)
+	}
+	var n int64
+	if _, err := fmt.Sscan(m[1], &n); err != nil || n > (1<<62)/unit {
+		return fmt.Errorf("line %d: %q: too large", node.Line, node.Value)
+	}
+	*b = ByteSize(n * unit)
+	return nil
+}
+
+// String writes the size in MiB when it is whole MiB, else in bytes.
+func (b ByteSize) String() string {
+	if b%(1<<20) == 0 {
+		return fmt.Sprintf("%dMiB", b>>20)
+	}
+	return fmt.Sprintf("%dB", int64(b))
+}
+
 // DefaultCheckpointEvery is ledger.checkpoint_every when left out.
 const DefaultCheckpointEvery = time.Hour
 
@@ -185,6 +237,7 @@ func Default() *Config {
 		Retention:    Retention{Payloads: Duration(DefaultPayloadRetention)},
 		RetryHorizon: 72 * time.Hour,
 		CatchUp:      CatchUp{Every: DefaultCatchUpEvery},
+		Intake:       Intake{MaxInflightBytes: DefaultMaxInflightBytes},
 		Forges: []Forge{
 			{Name: "github", Type: TypeGitHub, WebhookSecretsEnv: "ACCORD_GITHUB_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITHUB_TOKEN"},
 			{Name: "gitea", Type: TypeGitea, WebhookSecretsEnv: "ACCORD_GITEA_WEBHOOK_SECRETS", TokenEnv: "ACCORD_GITEA_TOKEN"},
@@ -268,6 +321,9 @@ func Parse(data []byte) (*Config, error) {
 	if cfg.CatchUp.Every == 0 {
 		cfg.CatchUp.Every = def.CatchUp.Every
 	}
+	if cfg.Intake.MaxInflightBytes == 0 {
+		cfg.Intake.MaxInflightBytes = def.Intake.MaxInflightBytes
+	}
 	return cfg, nil
 }
 
@@ -316,6 +372,10 @@ func (c *Config) Validate() error {
 	}
 	if c.CatchUp.Every < 30*time.Second || c.CatchUp.Every > 24*time.Hour {
 		return fmt.Errorf("catch_up.every %s: give a duration from 30s to 24h, e.g. 5m", c.CatchUp.Every)
+	}
+	if c.Intake.MaxInflightBytes < MinMaxInflightBytes {
+		return fmt.Errorf("intake.max_inflight_bytes %s: give at least %s, so that a 25 MiB delivery fits; e.g. %s",
+			c.Intake.MaxInflightBytes, MinMaxInflightBytes, DefaultMaxInflightBytes)
 	}
 	if c.Votes.CloseGrace < 0 || c.Votes.CloseGrace > 24*time.Hour {
 		return fmt.Errorf("votes.close_grace %s: give a duration from 0s to 24h, e.g. 1m", c.Votes.CloseGrace)

@@ -213,3 +213,32 @@ func TestCatchUpEvery(t *testing.T) {
 		}
 	}
 }
+
+func TestIntakeMaxInflightBytes(t *testing.T) {
+	for in, want := range map[string]ByteSize{
+		"":                                      DefaultMaxInflightBytes,
+		"intake: {max_inflight_bytes: 48MiB}\n": 48 << 20,
+		"intake: {max_inflight_bytes: 1GiB}\n":  1 << 30,
+		"intake: {max_inflight_bytes: 30000000}\n": 30000000,
+		"intake: {max_inflight_bytes: 40 MB}\n":    40e6,
+	} {
+		cfg, err := Parse([]byte(in))
+		if err != nil || cfg.Intake.MaxInflightBytes != want {
+			t.Errorf("%q: %v %v, want %v", in, cfg, err, want)
+		}
+		if err == nil {
+			if err := cfg.Validate(); err != nil {
+				t.Errorf("%q: %v", in, err)
+			}
+		}
+	}
+	for _, in := range []string{"lots", "32XB", "-1MiB", "99999999999999GiB"} {
+		if _, err := Parse([]byte("intake: {max_inflight_bytes: " + in + "}\n")); err == nil || !strings.Contains(err.Error(), in) {
+			t.Errorf("%q: got %v, want an error naming it", in, err)
+		}
+	}
+	cfg, _ := Parse([]byte("intake: {max_inflight_bytes: 8MiB}\n"))
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "intake.max_inflight_bytes 8MiB: give at least 26MiB") {
+		t.Errorf("8MiB: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -150,6 +151,10 @@ func TestIntakeAnswers(t *testing.T) {
 	gh := func(id string) http.Header { return githubHeaders("issue_comment", id, githubSecret, body) }
 	other := []byte(strings.Replace(string(body), "\"body\"", "\"body\" ", 1))
 	truncated := body[:len(body)/2]
+	notUTF8 := []byte(strings.Replace(string(body), "\"body\": \"", "\"body\": \"\xff", 1))
+	if string(notUTF8) == string(body) {
+		t.Fatal("no comment body to spoil")
+	}
 	cases := []struct {
 		name  string
 		forge string
@@ -173,6 +178,11 @@ func TestIntakeAnswers(t *testing.T) {
 		{"missing delivery header", "github", withHeader(gh("d10"), "X-GitHub-Delivery", ""), body, 400},
 		{"gitea, missing event header", "gitea", withHeader(gitea.headers, "X-Gitea-Event", ""), gitea.body, 400},
 		{"unknown forge", "gitlab", gh("d11"), body, 404},
+		{"delivery ID over 256 bytes", "github", gh(strings.Repeat("d", 257)), body, 400},
+		{"delivery ID not ASCII", "github", gh("d12-\xc3\xa9"), body, 400},
+		{"event name with a slash", "github", githubHeaders("issue/comment", "d13", githubSecret, body), body, 400},
+		{"event name over 64 bytes", "github", githubHeaders(strings.Repeat("e", 65), "d14", githubSecret, body), body, 400},
+		{"body not UTF-8", "github", githubHeaders("issue_comment", "d15", githubSecret, notUTF8), notUTF8, 400},
 	}
 	for _, c := range cases {
 		if got := s.post(c.forge, c.h, c.body); got != c.want {
@@ -230,6 +240,8 @@ func TestIntakeAnswers(t *testing.T) {
 		`accord_webhook_deliveries_total{event="",forge="",outcome="unknown_forge"} 1`,
 		`accord_deliveries_processed_total{forge="github",kind="comment",outcome="done"} 1`,
 		`accord_queue_depth 0`,
+		`accord_intake_inflight_bytes 0`,
+		`accord_intake_max_inflight_bytes 3.3554432e+07`,
 		`accord_delivery_processing_seconds_count{forge="github"} 1`,
 		`accord_delivery_lag_seconds_count 1`,
 	} {
@@ -363,4 +375,100 @@ func TestKillRestartLosesNothing(t *testing.T) {
 		}
 	}
 	t.Logf("%d deliveries acknowledged across 3 kills, %d stored, all processed once", len(acked), len(ds))
+}
+
+// TestIntakeMemoryUnderLargeClaims opens 64 connections that each claim a
+// 25 MiB body and trickle a few bytes of it, unsigned, then sends eight
+// unsigned 24 MiB chunked bodies at once, and reads the server's peak
+// resident memory (VmHWM) from /proc: it stays under 150 MB, where reading
+// into buffers sized by the claims took hundreds. A signed small delivery
+// sent while the claims hold their connections is stored (202): each
+// claim holds 64 KiB of the 32 MiB budget, not 25 MiB.
+//
+//	ACCORD_SLOW_TESTS=1 go test ./cmd/accord -run TestIntakeMemoryUnderLargeClaims -v
+func TestIntakeMemoryUnderLargeClaims(t *testing.T) {
+	if os.Getenv("ACCORD_SLOW_TESTS") == "" {
+		t.Skip("slow (about 10 s, reads /proc): run with ACCORD_SLOW_TESTS=1")
+	}
+	s := startServer(t, t.TempDir())
+	pid := s.cmd.Process.Pid
+	idle := procStatusKB(t, pid, "VmRSS")
+	addr := strings.TrimPrefix(s.url, "http://")
+	var conns []net.Conn
+	for i := range 64 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /hooks/github HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-GitHub-Event: issues\r\nX-GitHub-Delivery: claim-%d\r\nContent-Length: %d\r\n\r\n{", i, 25<<20)
+		conns = append(conns, c)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // a byte each per 100 ms
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			for _, c := range conns {
+				c.Write([]byte(" "))
+			}
+		}
+	}()
+	time.Sleep(time.Second)
+	held := procStatusKB(t, pid, "VmRSS")
+
+	body, err := os.ReadFile("../../forges/github/testdata/payloads/issue_comment.created.1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := s.post("github", githubHeaders("issue_comment", "small", githubSecret, body), body); code != http.StatusAccepted {
+		t.Errorf("signed small delivery beside the claims: %d, want 202", code)
+	}
+
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			req, _ := http.NewRequest("POST", s.url+"/hooks/github", io.MultiReader(&zeroReader{n: 24 << 20}))
+			req.ContentLength = -1
+			req.Header.Set("X-GitHub-Event", "issues")
+			req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("chunked-%d", i))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return // closed while sending: answered before the body ended
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusServiceUnavailable {
+				t.Errorf("unsigned chunked 24 MiB: %d, want 401 or 503", resp.StatusCode)
+			}
+		})
+	}
+	wg.Wait()
+	rss, peak := procStatusKB(t, pid, "VmRSS"), procStatusKB(t, pid, "VmHWM")
+	t.Logf("RSS idle %d MB, with 64 claims of 25 MiB %d MB, after 8 unsigned chunked 24 MiB bodies %d MB; peak %d MB",
+		idle/1000, held/1000, rss/1000, peak/1000)
+	if peak >= 150_000 {
+		t.Errorf("peak RSS %d MB, want under 150 MB", peak/1000)
+	}
+}
+
+// procStatusKB reads a field of /proc/PID/status, in kB.
+func procStatusKB(t *testing.T, pid int, field string) int64 {
+	t.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb)
+			return kb
+		}
+	}
+	t.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
 }

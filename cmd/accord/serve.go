@@ -129,6 +129,8 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	for _, f := range cfg.Forges {
 		catchUp.ReviewIDs[f.Name] = f.Type == config.TypeGitHub // Gitea's review webhooks carry no review ID
 	}
+	intake.SetMaxInflightBytes(int64(cfg.Intake.MaxInflightBytes))
+	metrics.WatchIntake(intake)
 	srv = &bot.Server{
 		Intake:      intake,
 		Worker:      worker,
