@@ -39,15 +39,17 @@ type forgeState struct {
 	files    map[int64][]string // a pull request's changed files
 	// The governance repo: file contents by commit and path, and the
 	// commit the policy branch points at.
-	tree     map[string]map[string]string
-	head     string
-	puts     int             // files committed (PutFile)
-	history  []string        // those commits, newest first
-	bot      string          // the token's user
-	whoami   int             // identity calls answered
-	failPost string          // a new comment opening with this is refused once (503)
-	refused  int             // new comments refused
-	commits  map[int64][]any // a pull request's commits, in the forge's JSON
+	tree        map[string]map[string]string
+	head        string
+	puts        int             // files committed (PutFile)
+	down        bool            // the forge is down: every call answers 502
+	refusedDown int             // calls answered 502 while down
+	history     []string        // those commits, newest first
+	bot         string          // the token's user
+	whoami      int             // identity calls answered
+	failPost    string          // a new comment opening with this is refused once (503)
+	refused     int             // new comments refused
+	commits     map[int64][]any // a pull request's commits, in the forge's JSON
 	// GitHub's record of its webhook's deliveries (catchup_test.go), and
 	// where a redelivery goes.
 	deliveries []*fakeDelivery
@@ -109,6 +111,11 @@ func (f *forgeState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reply := func(status int, v any) {
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(v)
+	}
+	if f.down { // an outage: every call fails as a proxy in front of a dead forge answers
+		f.refusedDown++
+		reply(502, map[string]string{"message": "Bad Gateway"})
+		return
 	}
 	switch m := r.Method; {
 	case m == "GET" && reContents.MatchString(path):
