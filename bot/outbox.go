@@ -58,6 +58,7 @@ type Outbox struct {
 	Self *Self
 
 	blocked map[string]time.Time // forge → when its rate limit lifts
+	held    breaker              // forges that keep failing
 	wake    chan struct{}
 	once    sync.Once
 }
@@ -190,7 +191,14 @@ func (o *Outbox) carryOut(ctx context.Context, e *store.Effect) store.EffectOutc
 		// Its forge was rate-limited by an earlier effect of this batch.
 		return store.EffectOutcome{Seq: e.Seq, State: store.StateQueued, Next: until, Uncount: true, Error: "waiting for the rate limit"}
 	}
+	if ok, until := o.held.allow(e.Forge, o.Now()); !ok {
+		return store.EffectOutcome{Seq: e.Seq, State: store.StateQueued, Next: until, Uncount: true,
+			Error: "waiting: its forge keeps failing, so its effects are held (one try at a time)"}
+	}
 	err := o.do(ctx, e)
+	if o.held.result(e.Forge, o.Now(), forgeDown(err)) {
+		o.Log.Warn("forge keeps failing: its effects are held, one try at a time", "forge", e.Forge, "err", err)
+	}
 	var ae *forges.APIError
 	switch {
 	case err == nil:

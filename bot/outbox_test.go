@@ -740,3 +740,36 @@ func TestOutboxUnknownSelfWaits(t *testing.T) {
 		t.Errorf("%d lookups, %d edits", f.count("Check"), f.count("EditComment"))
 	}
 }
+
+// TestOutboxHoldsAFailingForge: after three failures in a row a forge's
+// effects wait without a call (one probe per cool-down) instead of each
+// spending its tries; once the forge answers, all are carried out.
+func TestOutboxHoldsAFailingForge(t *testing.T) {
+	f := newFakeForge()
+	for range 100 {
+		f.fail = append(f.fail, &forges.APIError{Forge: "gitea", Op: "AddReaction", Status: 503, Message: "Service Unavailable"})
+	}
+	o, st, clk := newTestOutbox(t, f)
+	for i := range 10 {
+		enqueue(t, st, clk, fmt.Sprint("d", i), func(a *Actions) { a.React(repo, int64(i), forges.ReactionThumbsUp) })
+	}
+	runDue(t, o)
+	if n := f.count("AddReaction"); n != 3 {
+		t.Fatalf("%d calls to a failing forge in one round, want 3 then held", n)
+	}
+	clk.add(breakerBase + time.Second)
+	runDue(t, o)
+	if n := f.count("AddReaction"); n != 4 {
+		t.Fatalf("%d calls after the cool-down, want one probe more", n)
+	}
+	f.mu.Lock()
+	f.fail = nil
+	f.mu.Unlock()
+	clk.add(o.MaxBackoff + breakerLimit)
+	runDue(t, o)
+	for _, e := range effects(t, st) {
+		if e.State != store.StateDone {
+			t.Errorf("effect %d: %s", e.Seq, e.State)
+		}
+	}
+}

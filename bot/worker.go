@@ -104,6 +104,7 @@ type Worker struct {
 	Now           func() time.Time // the clock; time.Now when nil
 
 	wake chan struct{}
+	held breaker // forges that keep failing
 }
 
 // Notify wakes the worker: a delivery was stored. It never blocks.
@@ -192,7 +193,17 @@ func (w *Worker) ProcessBatch(ctx context.Context) (int, error) {
 	parsed := w.parseAll(ds)
 	outs := make([]store.Outcome, len(ds))
 	for i := range ds {
-		outs[i] = w.process(ctx, &ds[i], parsed[i])
+		d := &ds[i]
+		if ok, until := w.held.allow(d.Forge, w.Now()); !ok {
+			outs[i] = store.Outcome{Seq: d.Seq, State: store.StateQueued, Next: until,
+				Error: "waiting: its forge keeps failing, so its work is held (one try at a time)"}
+			continue
+		}
+		var err error
+		outs[i], err = w.process(ctx, d, parsed[i])
+		if w.held.result(d.Forge, w.Now(), forgeDown(err)) {
+			w.Log.Warn("forge keeps failing: its deliveries are held, one try at a time", "forge", d.Forge, "err", err)
+		}
 	}
 	// The outcomes must be recorded even when ctx ends now: otherwise the
 	// batch would run again after restart (harmless, handlers are
@@ -259,7 +270,9 @@ func (w *Worker) parseAll(ds []store.StoredDelivery) []parsed {
 	return out
 }
 
-func (w *Worker) process(ctx context.Context, d *store.StoredDelivery, p parsed) store.Outcome {
+// process runs a delivery's handlers and says what came of it, with the
+// handlers' error (for the breaker).
+func (w *Worker) process(ctx context.Context, d *store.StoredDelivery, p parsed) (store.Outcome, error) {
 	start := time.Now()
 	defer func() {
 		w.Metrics.ProcessingSeconds.WithLabelValues(d.Forge).Observe((p.elapsed + time.Since(start)).Seconds())
@@ -272,16 +285,16 @@ func (w *Worker) process(ctx context.Context, d *store.StoredDelivery, p parsed)
 	}
 	switch {
 	case err == nil && ev.Kind == forges.KindIgnored:
-		return store.Outcome{Seq: d.Seq, State: store.StateIgnored, Event: ev}
+		return store.Outcome{Seq: d.Seq, State: store.StateIgnored, Event: ev}, nil
 	case err == nil:
-		return store.Outcome{Seq: d.Seq, State: store.StateDone, Event: ev, Effects: act.Effects(), Entries: entries(act)}
+		return store.Outcome{Seq: d.Seq, State: store.StateDone, Event: ev, Effects: act.Effects(), Entries: entries(act)}, nil
 	case errors.Is(err, errPermanent) || d.Attempts >= w.MaxAttempts && w.Now().Sub(d.ReceivedAt) >= w.Horizon:
 		w.Log.Error("delivery is dead", "forge", d.Forge, "delivery", d.ID, "seq", d.Seq, "attempts", d.Attempts, "err", err)
-		return store.Outcome{Seq: d.Seq, State: store.StateDead, Error: err.Error()}
+		return store.Outcome{Seq: d.Seq, State: store.StateDead, Error: err.Error()}, err
 	default:
 		next := w.Now().Add(w.backoff(d.Attempts))
 		w.Log.Warn("delivery failed, will retry", "forge", d.Forge, "delivery", d.ID, "seq", d.Seq, "attempts", d.Attempts, "next", next, "err", err)
-		return store.Outcome{Seq: d.Seq, State: store.StateQueued, Error: err.Error(), Next: next}
+		return store.Outcome{Seq: d.Seq, State: store.StateQueued, Error: err.Error(), Next: next}, err
 	}
 }
 

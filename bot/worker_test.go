@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -234,5 +235,54 @@ func TestWorkerReleasesABatchItCannotRecord(t *testing.T) {
 	drain(t, w)
 	if done, _ := st.ListDeliveries(ctx, store.StateDone, 10); len(done) != 3 {
 		t.Fatalf("done after the release: %+v", done)
+	}
+}
+
+// TestWorkerHoldsAFailingForge: a forge whose API keeps failing is held as
+// a whole: after three failures in a row its other deliveries wait without
+// a call, while another forge's run at once; after the cool-down one
+// delivery probes it, and once it answers everything runs.
+func TestWorkerHoldsAFailingForge(t *testing.T) {
+	rt := NewRouter()
+	down := true
+	calls := map[string]int{}
+	rt.On(HandlerFunc(func(ctx context.Context, ev *forges.Event, act *Actions) error {
+		calls[ev.Forge]++
+		if ev.Forge == "f" && down {
+			return &forges.APIError{Forge: "f", Op: "PullCommits", Status: 502, Message: "Bad Gateway"}
+		}
+		return nil
+	}), "comment")
+	w, st := newTestWorker(t, rt)
+	w.Parsers["g"] = plainHooks{}
+	clk := &clock{t: time.Now()}
+	w.Now = clk.now
+	for i := range 10 {
+		store1(t, st, "f", fmt.Sprint("f", i), "comment")
+		store1(t, st, "g", fmt.Sprint("g", i), "comment")
+	}
+	clk.add(time.Second)
+	if _, err := w.ProcessBatch(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls["f"] != 3 || calls["g"] != 10 {
+		t.Fatalf("calls %v: want 3 to the failing forge, then held, and all 10 of the other", calls)
+	}
+	clk.add(breakerBase / 2) // still held: nothing of f runs
+	w.ProcessBatch(context.Background())
+	if calls["f"] != 3 {
+		t.Fatalf("within the cool-down: calls %v", calls)
+	}
+	clk.add(breakerBase) // one probe, which fails: held again, longer
+	w.ProcessBatch(context.Background())
+	if calls["f"] != 4 {
+		t.Fatalf("after the cool-down: calls %v, want one probe", calls)
+	}
+	down = false
+	clk.add(2*breakerBase + w.MaxBackoff)
+	drain(t, w)
+	ctx := context.Background()
+	if done, _ := st.ListDeliveries(ctx, store.StateDone, 50); len(done) != 20 || calls["f"] != 14 {
+		t.Fatalf("after the forge came back: %d done, calls %v", len(done), calls)
 	}
 }
