@@ -60,4 +60,3 @@ func TestContainerStart(t *testing.T) {
 		t.Errorf("no database on the volume: %v", err)
 	}
 }
-
