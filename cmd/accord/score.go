@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -116,9 +115,7 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		res.Periods = onlyPeriod(res.Periods, p)
 	}
 	if *format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return writeScoreJSON(stdout, res, source, len(facts), *by)
 	}
 	rows := scoreRows(res, *by)
 	if *format == "csv" {

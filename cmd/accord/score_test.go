@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/accord-coop/accord/ledger"
 	"github.com/accord-coop/accord/policies"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/accord-coop/accord/scoring"
 	"github.com/accord-coop/accord/store"
 )
@@ -88,14 +91,14 @@ func TestScoreAndPayout(t *testing.T) {
 	if last := strings.Join(rows[len(rows)-1], ","); last != "2026-11,github:bilal-k/dotfiles (outside the federation: 1 facts would earn 10; not credited),0" {
 		t.Errorf("csv: the outside repo is %q\n%s", last, out)
 	}
-	if out, _, code := accord(t, dir, nil, "score", "--config", cfg, "--format", "json"); code != 0 || !strings.Contains(out, `"Policy": "sha256:`) ||
-		!strings.Contains(out, `"Outside": [
+	if out, _, code := accord(t, dir, nil, "score", "--config", cfg, "--format", "json"); code != 0 || !strings.Contains(out, `"policy": "sha256:`) ||
+		!strings.Contains(out, `"unit": "credit"`) || !strings.Contains(out, `"outside": [
         {
-          "Repo": "github:bilal-k/dotfiles",
-          "Facts": 1,
-          "WouldEarn": 10000
+          "repo": "github:bilal-k/dotfiles",
+          "facts": 1,
+          "would_earn": 10
         }
-      ]`) {
+      ]`) || strings.Contains(out, "null") {
 		t.Errorf("json: %d %s", code, out)
 	}
 	// Payout: the parts sum to the amount, to the cent, for awkward amounts.
@@ -193,29 +196,62 @@ maintainers: [alice]
 		t.Fatalf("facts %+v, %v; want the merge and the issue", facts, err)
 	}
 
-	out, errOut, code := accord(t, dir, nil, "score", "--config", cfg, "--format", "json")
+	out, errOut, code := accord(t, dir, nil, "score", "--config", cfg, "--format", "json", "--by", "member")
 	if code != 0 {
 		t.Fatalf("score: %d %s", code, errOut)
 	}
-	var res scoring.Result
-	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Periods) != 1 {
+	var res scoreJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Periods) != 1 || res.By != "member" || res.Unit != "credit" {
 		t.Fatalf("score json: %v\n%s", err, out)
 	}
 	got := res.Periods[0]
-	wantMembers := []scoring.MemberCredit{
-		{Member: "alice", Coop: "a", Credits: 5000, ByKind: map[string]int64{"pr_merged": 5000}},
-		{Member: "john", Coop: "b", Credits: 5000, ByKind: map[string]int64{"pr_merged": 5000}},
+	wantMembers := []memberJSON{
+		{Member: "alice", Coop: "a", Credits: "5", ByKind: map[string]json.Number{"pr_merged": "5"}},
+		{Member: "john", Coop: "b", Credits: "5", ByKind: map[string]json.Number{"pr_merged": "5"}},
 	}
-	if got.Period.Name != "2019-05" || !reflect.DeepEqual(got.Members, wantMembers) || len(got.Unaffiliated) != 0 {
+	if got.Period != "2019-05" || !reflect.DeepEqual(got.Members, wantMembers) || len(got.Unaffiliated) != 0 || got.Coops != nil {
 		t.Errorf("the merge is not split between alice and john alone:\n%s", out)
 	}
 	if len(got.Excluded) != 1 || got.Excluded[0].Who != "175728472+copilot@users.noreply.github.com" || got.Excluded[0].Reason != scoring.ReasonBot {
 		t.Errorf("excluded %+v, want Copilot as a bot", got.Excluded)
 	}
-	if want := []scoring.RepoCredit{{Repo: "github:stranger/fork", Facts: 1, WouldEarn: 2000}}; !reflect.DeepEqual(got.Outside, want) {
+	if want := []outsideRepoJSON{{Repo: "github:stranger/fork", Facts: 1, WouldEarn: "2"}}; !reflect.DeepEqual(got.Outside, want) {
 		t.Errorf("outside %+v, want %+v", got.Outside, want)
 	}
-	if want := []scoring.CoopCredit{{Coop: "a", Credits: 5000}, {Coop: "b", Credits: 5000}}; !reflect.DeepEqual(got.Coops, want) {
-		t.Errorf("coops %+v, want %+v", got.Coops, want)
+	validJSON(t, "score.schema.json", out)
+	out, _, _ = accord(t, dir, nil, "score", "--config", cfg, "--format", "json")
+	validJSON(t, "score.schema.json", out)
+	res = scoreJSON{}
+	json.Unmarshal([]byte(out), &res)
+	if want := []coopJSON{{Coop: "a", Credits: "5"}, {Coop: "b", Credits: "5"}}; len(res.Periods) != 1 || !reflect.DeepEqual(res.Periods[0].Coops, want) || res.Periods[0].Members != nil {
+		t.Errorf("by coop: %s", out)
+	}
+}
+
+// validJSON checks out against the schema in docs/schemas.
+func validJSON(t *testing.T, schema, out string) {
+	t.Helper()
+	data, err := os.ReadFile("../../docs/schemas/" + schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(schema, doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+	if err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Errorf("%s: %v\n%s", schema, err, out)
 	}
 }
