@@ -195,6 +195,9 @@ func TestProposalsCommand(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "ID") {
 		t.Errorf("proposals: %d %q %q", code, out, errOut)
 	}
+	if out, _, code := accord(t, dir, nil, "proposals", "--format", "json", "--config", cfg); code != 0 || out != "{\n  \"proposals\": []\n}\n" {
+		t.Errorf("proposals --format json with none: %d %q", code, out)
+	}
 	if _, errOut, code := accord(t, dir, nil, "proposals", "show", "9", "--config", cfg); code != 1 || !strings.Contains(errOut, "no proposal 9") {
 		t.Errorf("show 9: %d %q", code, errOut)
 	}

@@ -266,3 +266,37 @@ func TestCommandsWithoutPolicyThroughIntake(t *testing.T) {
 		t.Errorf("replies %q", replies)
 	}
 }
+
+// TestProposalsShowTheTally: `accord proposals show ID` gives the tally
+// per option and per co-op, quorum progress, who blocked and why, and the
+// time left, as text and as JSON (docs/schemas/proposals.schema.json).
+func TestProposalsShowTheTally(t *testing.T) {
+	r := newRig(t, "gitea", scenarioConfig)
+	c := 600000
+	for _, say := range [][2]string{{"alice", "/propose consent"}, {"alice", "/vote yes"}, {"carol", "/vote no"}, {"erin", "/vote block too early"}} {
+		c++
+		r.sh.comment(r.s, "created", 71, c, say[0], say[1])
+	}
+	waitProcessed(t, r.st)
+	cfg := filepath.Join(r.dir, "accord.yml")
+	out, errOut, code := accord(t, r.dir, nil, "proposals", "show", "1", "--format", "json", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("show --format json: %d %q", code, errOut)
+	}
+	validJSON(t, "proposals.schema.json", out)
+	var v proposalView
+	json.Unmarshal([]byte(out), &v)
+	if v.Tally == nil || v.Tally.Yes != 1 || v.Tally.No != 1 || v.Tally.Block != 1 || v.Tally.Eligible != 5 || !v.Tally.Blocked ||
+		len(v.Tally.ByCoop) != 3 || len(v.Tally.Blocks) != 1 || v.Tally.Blocks[0].Reason != "too early" || len(v.Votes) != 3 || v.SecondsLeft <= 0 {
+		t.Errorf("show: %s", out)
+	}
+	text, _, _ := accord(t, r.dir, nil, "proposals", "show", "1", "--config", cfg)
+	for _, want := range []string{"tally (members): 1 yes, 1 no, 0 abstain, 1 block; 3 of 5 voted, quorum 0.5 met; closing now: rejected (decided)",
+		"blocked by erin (c): too early", "time left: "} {
+		if !strings.Contains(text, want) {
+			t.Errorf("show lacks %q:\n%s", want, text)
+		}
+	}
+	list, _, _ := accord(t, r.dir, nil, "proposals", "--format", "json", "--config", cfg)
+	validJSON(t, "proposals.schema.json", list)
+}
