@@ -207,7 +207,7 @@ func (s *Store) RetryEffects(ctx context.Context, now time.Time, f RetryFilter) 
 
 // ListEffects lists the outbox, newest first, optionally only one state.
 func (s *Store) ListEffects(ctx context.Context, state string, limit int) ([]Effect, error) {
-	q := `SELECT id, key, forge, op, payload, created_at, state, attempts, next_at, last_error, COALESCE(done_at, 0) FROM outbox`
+	q := ``
 	var args []any
 	if state != "" {
 		q += ` WHERE state = ?`
@@ -215,6 +215,23 @@ func (s *Store) ListEffects(ctx context.Context, state string, limit int) ([]Eff
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
+	return s.effects(ctx, q, args...)
+}
+
+// GetEffect is the effect with the outbox ID seq, or ErrNotFound.
+func (s *Store) GetEffect(ctx context.Context, seq int64) (*Effect, error) {
+	es, err := s.effects(ctx, ` WHERE id = ?`, seq)
+	if err != nil {
+		return nil, err
+	}
+	if len(es) == 0 {
+		return nil, fmt.Errorf("effect %d: %w", seq, ErrNotFound)
+	}
+	return &es[0], nil
+}
+
+func (s *Store) effects(ctx context.Context, tail string, args ...any) ([]Effect, error) {
+	q := `SELECT id, key, forge, op, payload, created_at, state, attempts, next_at, last_error, COALESCE(done_at, 0) FROM outbox` + tail
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list effects: %w", err)

@@ -145,6 +145,11 @@ func TestDeadLetterAndRetry(t *testing.T) {
 		t.Fatalf("deliveries --state dead: %d %s\n%s", code, errOut, out)
 	}
 	id := strings.Fields(lines[1])[0]
+	dj, _, _ := accord(t, dir, nil, "deliveries", "--config", cfg, "--state", "dead", "--format", "json")
+	validJSON(t, "deliveries.schema.json", dj)
+	if !strings.Contains(dj, `"delivery_id": "broken-1"`) || !strings.Contains(dj, `"state": "dead"`) {
+		t.Errorf("deliveries --format json: %s", dj)
+	}
 	if out, _, _ := accord(t, dir, nil, "deliveries", "--config", cfg, "--state", "done"); strings.Contains(out, "broken-1") {
 		t.Errorf("dead delivery listed as done:\n%s", out)
 	}

@@ -186,4 +186,26 @@ func TestRejectedTokenStaysOutOfLogs(t *testing.T) {
 	if logs := s.logs.String(); !strings.Contains(logs, "effect is dead") || strings.Contains(logs, wrong) || strings.Contains(logs, giteaToken) {
 		t.Errorf("logs:\n%s", logs)
 	}
+	// What the bot meant to say, where, and the forge's answer.
+	config := filepath.Join(dir, "accord.yml")
+	out, errOut, code := accord(t, dir, nil, "outbox", "show", "1", "--config", config)
+	if code != 0 || !strings.Contains(out, "effect 1: comment on gitea federation/commons#1") || !strings.Contains(out, "the forge's answer: ") ||
+		!strings.Contains(out, "401") || !strings.HasSuffix(out, "\nhello\n") {
+		t.Errorf("outbox show: %d %q %q", code, out, errOut)
+	}
+	out, _, _ = accord(t, dir, nil, "outbox", "show", "1", "--format", "json", "--config", config)
+	var e effectJSON
+	if err := json.Unmarshal([]byte(out), &e); err != nil || e.Target != "federation/commons#1" || e.Text != "hello" || e.State != "dead" || e.Tries != 1 {
+		t.Errorf("outbox show --format json: %v %s", err, out)
+	}
+	list, _, _ := accord(t, dir, nil, "outbox", "--format", "json", "--config", config)
+	validJSON(t, "outbox.schema.json", list)
+	dl, _, _ := accord(t, dir, nil, "deliveries", "--format", "json", "--config", config)
+	validJSON(t, "deliveries.schema.json", dl)
+	if dl != "{\n  \"deliveries\": []\n}\n" {
+		t.Errorf("deliveries --format json with none: %q", dl)
+	}
+	if _, errOut, code := accord(t, dir, nil, "outbox", "show", "99", "--config", config); code != 1 || !strings.Contains(errOut, "no effect 99") {
+		t.Errorf("show 99: %d %q", code, errOut)
+	}
 }

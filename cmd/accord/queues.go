@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,9 @@ type queue struct {
 	retry   func(ctx context.Context, st *store.Store, id int64) error
 	bulk    func(ctx context.Context, st *store.Store, f store.RetryFilter) (int64, error)
 	list    func(ctx context.Context, st *store.Store, state string, limit int, w *tabwriter.Writer) error
+	// listJSON writes the list as JSON; show, if set, one item in full.
+	listJSON func(ctx context.Context, st *store.Store, state string, limit int, w io.Writer) error
+	show     func(ctx context.Context, st *store.Store, id int64, format string, w io.Writer) error
 }
 
 // run is the command: list, or `retry ID`.
@@ -35,6 +39,7 @@ func (q queue) run(ctx context.Context, args []string, stdout io.Writer) error {
 		q.name, states, q.name, q.name), stdout)
 	state := fs.String("state", "", "list only those in this `state`: "+strings.Join(q.states, ", ")+"; with retry and no ID: queue again all in it")
 	limit := fs.Int("limit", 50, "list at most `N`, newest first")
+	format := fs.String("format", "table", "output `format`: table or json (docs/schemas/"+q.name+".schema.json)")
 	forge := fs.String("forge", "", "retry in bulk: only those of this `forge`")
 	since := fs.String("since", "", "retry in bulk: only those from this `time` on (RFC 3339, or a date YYYY-MM-DD)")
 	pos, err := fs.parse(args)
@@ -43,6 +48,19 @@ func (q queue) run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *state != "" && !slices.Contains(q.states, *state) {
 		return usageError{fmt.Sprintf("--state %q: use %s", *state, strings.Join(q.states, ", "))}
+	}
+	if *format != "table" && *format != "json" {
+		return usageError{fmt.Sprintf("--format %q: use table or json", *format)}
+	}
+	var showID int64
+	if len(pos) > 0 && pos[0] == "show" {
+		if q.show == nil || len(pos) != 2 {
+			return usageError{fmt.Sprintf("use '%s show ID'", q.name)}
+		}
+		if showID, err = strconv.ParseInt(pos[1], 10, 64); err != nil || showID <= 0 {
+			return usageError{fmt.Sprintf("show %q: give the ID from the first column of 'accord %s'", pos[1], q.name)}
+		}
+		pos = nil
 	}
 	bulk := len(pos) == 1 && pos[0] == "retry"
 	var filter store.RetryFilter
@@ -76,6 +94,13 @@ func (q queue) run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	if showID != 0 {
+		err := q.show(ctx, st, showID, *format, stdout)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no %s %d in %s", q.thing, showID, cfg.Database)
+		}
+		return err
+	}
 	if bulk {
 		n, err := q.bulk(ctx, st, filter)
 		if err != nil {
@@ -93,6 +118,9 @@ func (q queue) run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "%s %d queued again; %s\n", q.thing, retryID, q.retried)
 		return nil
+	}
+	if *format == "json" {
+		return q.listJSON(ctx, st, *state, *limit, stdout)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	if err := q.list(ctx, st, *state, *limit, tw); err != nil {
@@ -112,6 +140,7 @@ var deliveries = queue{
 	bulk: func(ctx context.Context, st *store.Store, f store.RetryFilter) (int64, error) {
 		return st.RetryDeliveries(ctx, time.Now(), f)
 	},
+	listJSON: deliveriesJSON,
 	list: func(ctx context.Context, st *store.Store, state string, limit int, tw *tabwriter.Writer) error {
 		ds, err := st.ListDeliveries(ctx, state, limit)
 		if err != nil {
@@ -126,6 +155,159 @@ var deliveries = queue{
 	},
 }
 
+// deliveryJSON is a delivery in `accord deliveries --format json`.
+type deliveryJSON struct {
+	ID         int64      `json:"id"`
+	Forge      string     `json:"forge"`
+	Event      string     `json:"event"`
+	DeliveryID string     `json:"delivery_id"`
+	State      string     `json:"state"`
+	Tries      int        `json:"tries"`
+	ReceivedAt time.Time  `json:"received_at"`
+	NextAt     *time.Time `json:"next_at"` // when a queued one is due
+	DoneAt     *time.Time `json:"done_at"`
+	Error      string     `json:"error"`
+}
+
+func deliveriesJSON(ctx context.Context, st *store.Store, state string, limit int, w io.Writer) error {
+	ds, err := st.ListDeliveries(ctx, state, limit)
+	if err != nil {
+		return err
+	}
+	out := []deliveryJSON{}
+	for _, d := range ds {
+		j := deliveryJSON{ID: d.Seq, Forge: d.Forge, Event: d.Event, DeliveryID: d.ID, State: d.State, Tries: d.Attempts,
+			ReceivedAt: d.ReceivedAt, Error: d.LastError}
+		if d.State == store.StateQueued {
+			j.NextAt = &d.NextAt
+		}
+		if !d.DoneAt.IsZero() {
+			j.DoneAt = &d.DoneAt
+		}
+		out = append(out, j)
+	}
+	return writeJSON(w, map[string]any{"deliveries": out})
+}
+
+// effectJSON is an effect in `accord outbox --format json` and `outbox show`.
+type effectJSON struct {
+	ID        int64      `json:"id"`
+	Forge     string     `json:"forge"`
+	Op        string     `json:"op"`
+	Target    string     `json:"target"` // owner/repo#number, owner/repo@sha, owner/repo:path
+	Text      string     `json:"text"`   // what it posts, sets or adds, in words
+	State     string     `json:"state"`
+	Tries     int        `json:"tries"`
+	CreatedAt time.Time  `json:"created_at"`
+	NextAt    *time.Time `json:"next_at"`
+	DoneAt    *time.Time `json:"done_at"`
+	Error     string     `json:"error"` // the forge's last answer, when it failed
+	Key       string     `json:"key"`
+}
+
+// effectView says what an effect does: its target and its text, from its
+// payload (bot's effect arguments).
+func effectView(e store.Effect) effectJSON {
+	var a struct {
+		Repo      struct{ Owner, Name string } `json:"repo"`
+		Number    int64                        `json:"number"`
+		Body      string                       `json:"body"`
+		Labels    []struct{ Name string }      `json:"labels"`
+		Label     string                       `json:"label"`
+		CommentID int64                        `json:"comment_id"`
+		Reaction  string                       `json:"reaction"`
+		SHA       string                       `json:"sha"`
+		Status    *struct {
+			State, Context, Description string
+		} `json:"status"`
+		Proposal int64  `json:"proposal"`
+		Path     string `json:"path"`
+		Branch   string `json:"branch"`
+	}
+	json.Unmarshal(e.Payload, &a)
+	repo := a.Repo.Owner + "/" + a.Repo.Name
+	j := effectJSON{ID: e.Seq, Forge: e.Forge, Op: e.Op, Target: repo, State: e.State, Tries: e.Attempts, CreatedAt: e.CreatedAt,
+		Error: e.LastError, Key: e.Key}
+	switch {
+	case a.Number != 0:
+		j.Target = fmt.Sprintf("%s#%d", repo, a.Number)
+	case a.SHA != "":
+		j.Target = repo + "@" + a.SHA
+	case a.Path != "":
+		j.Target = repo + ":" + a.Path + "@" + a.Branch
+	case a.CommentID != 0:
+		j.Target = fmt.Sprintf("%s comment %d", repo, a.CommentID)
+	}
+	switch e.Op {
+	case "comment", "upsert_comment":
+		if _, body, ok := strings.Cut(a.Body, "-->\n"); ok {
+			j.Text = body // without the bot's marker line
+		} else {
+			j.Text = a.Body
+		}
+	case "add_labels":
+		var names []string
+		for _, l := range a.Labels {
+			names = append(names, l.Name)
+		}
+		j.Text = "labels " + strings.Join(names, ", ")
+	case "remove_label":
+		j.Text = "label " + a.Label
+	case "react":
+		j.Text = "reaction " + a.Reaction
+	case "set_status":
+		if a.Status != nil {
+			j.Text = fmt.Sprintf("%s = %s: %s", a.Status.Context, a.Status.State, a.Status.Description)
+		}
+	case "proposal_status":
+		j.Text = fmt.Sprintf("the status comment of proposal %d (written when it is carried out)", a.Proposal)
+	case "proposal_result":
+		j.Text = fmt.Sprintf("the result comment of proposal %d (written when it is carried out)", a.Proposal)
+	case "publish_checkpoint":
+		j.Text = "the ledger's latest signed checkpoint"
+	}
+	if e.State == store.StateQueued {
+		j.NextAt = &e.NextAt
+	}
+	if !e.DoneAt.IsZero() {
+		j.DoneAt = &e.DoneAt
+	}
+	return j
+}
+
+func effectsJSON(ctx context.Context, st *store.Store, state string, limit int, w io.Writer) error {
+	es, err := st.ListEffects(ctx, state, limit)
+	if err != nil {
+		return err
+	}
+	out := []effectJSON{}
+	for _, e := range es {
+		out = append(out, effectView(e))
+	}
+	return writeJSON(w, map[string]any{"effects": out})
+}
+
+func showEffect(ctx context.Context, st *store.Store, id int64, format string, w io.Writer) error {
+	e, err := st.GetEffect(ctx, id)
+	if err != nil {
+		return err
+	}
+	j := effectView(*e)
+	if format == "json" {
+		return writeJSON(w, j)
+	}
+	fmt.Fprintf(w, "effect %d: %s on %s %s\nstate: %s after %d tries; created %s\n", j.ID, j.Op, j.Forge, j.Target, j.State, j.Tries,
+		j.CreatedAt.Format(time.RFC3339))
+	if j.NextAt != nil {
+		fmt.Fprintf(w, "next try: %s\n", j.NextAt.Format(time.RFC3339))
+	}
+	if j.Error != "" {
+		fmt.Fprintf(w, "the forge's answer: %s\n", j.Error)
+	}
+	fmt.Fprintf(w, "\n%s\n", j.Text)
+	return nil
+}
+
 var outbox = queue{
 	name:    "outbox",
 	thing:   "effect",
@@ -137,6 +319,8 @@ var outbox = queue{
 	bulk: func(ctx context.Context, st *store.Store, f store.RetryFilter) (int64, error) {
 		return st.RetryEffects(ctx, time.Now(), f)
 	},
+	listJSON: effectsJSON,
+	show:     showEffect,
 	list: func(ctx context.Context, st *store.Store, state string, limit int, tw *tabwriter.Writer) error {
 		es, err := st.ListEffects(ctx, state, limit)
 		if err != nil {
