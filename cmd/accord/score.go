@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -199,17 +200,21 @@ func outsideRows(res scoring.Result) [][]string {
 func milli(n int64) string { return policies.Milli(n).String() }
 
 func runPayout(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("payout", "payout --period P --amount N [--currency C] [--policy-ref SHA]", stdout)
+	fs := newFlags("payout", "payout --period P --amount N [--currency C] [--policy-ref SHA] [--format csv|json]", stdout)
 	period := fs.String("period", "", "the `period` whose credits split the budget, e.g. 2026-10")
 	amount := fs.String("amount", "", "the budget, in the currency's units with at most 2 decimals, e.g. 1500.00")
 	currency := fs.String("currency", "EUR", "the `currency` code written in the CSV")
 	ref := fs.String("policy-ref", "", "use this recorded policy `version` instead of the one in force")
+	format := fs.String("format", "csv", "output `format`: csv or json (docs/schemas/payout.schema.json)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	}
+	if *format != "csv" && *format != "json" {
+		return usageError{fmt.Sprintf("--format %q: use csv or json", *format)}
 	}
 	if *period == "" {
 		return usageError{"give --period, e.g. --period 2026-10"}
@@ -230,6 +235,15 @@ func runPayout(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	shares, err := scoring.Payout(pr, cents)
 	if err != nil {
 		return err
+	}
+	if *format == "json" {
+		out := payoutJSON{Period: p.Name, Amount: json.Number(money(cents)), Currency: *currency, Policy: set.Version, Source: source,
+			Unit: "credit", Shares: []payoutShareJSON{}}
+		for _, sh := range shares {
+			out.Shares = append(out.Shares, payoutShareJSON{Coop: sh.Coop, Credits: credits(sh.Credits), Share: json.Number(sh.Share),
+				Amount: json.Number(money(sh.Amount))})
+		}
+		return writeJSON(stdout, out)
 	}
 	fmt.Fprintf(stderr, "accord payout: %s %s over period %s by policy %s (%s)\n", money(cents), *currency, p.Name, set.Version, source)
 	w := csv.NewWriter(stdout)

@@ -122,6 +122,12 @@ func TestScoreAndPayout(t *testing.T) {
 			t.Errorf("payout %s: outlandish's credits:\n%s", amount, out)
 		}
 	}
+	pj, _, code := accord(t, dir, nil, "payout", "--config", cfg, "--period", "2026-11", "--amount", "33.33", "--format", "json")
+	validJSON(t, "payout.schema.json", pj)
+	var payout payoutJSON
+	if err := json.Unmarshal([]byte(pj), &payout); code != 0 || err != nil || payout.Amount != "33.33" || payout.Currency != "EUR" || len(payout.Shares) == 0 {
+		t.Errorf("payout --format json: %d %v %s", code, err, pj)
+	}
 	for _, c := range []struct {
 		args []string
 		want string

@@ -98,3 +98,22 @@ func identities(ids []scoring.IdentityCredit) []identityJSON {
 	}
 	return out
 }
+
+// payoutJSON is `accord payout --format json` (docs/schemas/payout.schema.json):
+// amounts as exact decimals in the currency's units, credits in credits.
+type payoutJSON struct {
+	Period   string            `json:"period"`
+	Amount   json.Number       `json:"amount"`
+	Currency string            `json:"currency"`
+	Policy   string            `json:"policy"`
+	Source   string            `json:"source"`
+	Unit     string            `json:"unit"`
+	Shares   []payoutShareJSON `json:"shares"`
+}
+
+type payoutShareJSON struct {
+	Coop    string      `json:"coop"`
+	Credits json.Number `json:"credits"`
+	Share   json.Number `json:"share"`
+	Amount  json.Number `json:"amount"`
+}
