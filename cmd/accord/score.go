@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -59,6 +60,21 @@ func scoreInputs(ctx context.Context, cfgPath, ref string) ([]ledger.Fact, *poli
 	return facts, set, pv.Source, nil
 }
 
+// dirVersion is the policy files of a directory as a version, named by
+// their content as serve names it.
+func dirVersion(dir, source string) (*store.PolicyVersion, error) {
+	files := map[string][]byte{}
+	for _, name := range policies.FileNames() {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("policies.dir: %w", err)
+		}
+		files[name] = data
+	}
+	v := policies.ContentVersion(files)
+	return &store.PolicyVersion{Version: v, Source: source, Content: v, Valid: true, Files: files}, nil
+}
+
 func policyVersion(ctx context.Context, cfg *config.Config, st *store.Store, ref string) (*store.PolicyVersion, error) {
 	if ref == "" {
 		source := (bot.PolicySource{Dir: cfg.Policies.Dir}).String()
@@ -67,6 +83,10 @@ func policyVersion(ctx context.Context, cfg *config.Config, st *store.Store, ref
 			source = p.Source.String()
 		}
 		pv, err := st.LastGoodPolicyVersion(ctx, source)
+		if errors.Is(err, store.ErrNotFound) && cfg.Policies.Repo == "" {
+			// A directory needs no prior serve: read it as serve would.
+			return dirVersion(cfg.Policies.Dir, source)
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("no valid policy version has been read from %s yet (start accord serve once, or give --policy-ref)", source)
 		}

@@ -261,3 +261,24 @@ func validJSON(t *testing.T, schema, out string) {
 		t.Errorf("%s: %v\n%s", schema, err, out)
 	}
 }
+
+// TestScoreWithoutServe: with policies from a directory, score and payout
+// read the directory themselves when no serve has recorded a version yet.
+func TestScoreWithoutServe(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "accord.yml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("database: %s\npolicies:\n  dir: %s\n", filepath.Join(dir, "accord.db"), examplesDir(t))), 0o600)
+	st, err := store.Open(filepath.Join(dir, "accord.db"), store.Options{}) // a ledger, and no policy version in it
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	out, errOut, code := accord(t, dir, nil, "score", "--config", cfg)
+	if code != 0 || !strings.HasPrefix(out, "policy sha256:") {
+		t.Errorf("score with no serve: %d %q %q", code, out, errOut)
+	}
+	if _, errOut, code := accord(t, dir, nil, "payout", "--config", cfg, "--period", "2026-11", "--amount", "10"); code == 0 || strings.Contains(errOut, "start accord serve") {
+		// No facts: the payout has nothing to split, but not for want of a serve.
+		t.Errorf("payout with no serve: %d %q", code, errOut)
+	}
+}
