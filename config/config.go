@@ -47,6 +47,8 @@ type Config struct {
 
 	// Source says where the config came from: a file path or "defaults".
 	Source string `yaml:"-"`
+
+	envErr error // a mistake in an environment variable, for Validate
 }
 
 // Policies says where the federation's policy files are.
@@ -259,6 +261,9 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	cfg := Default()
 	file := path
 	if file == "" {
+		file = getenv("ACCORD_CONFIG")
+	}
+	if file == "" {
 		if _, err := os.Stat(DefaultFile); err == nil {
 			file = DefaultFile
 		}
@@ -269,6 +274,11 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 			return nil, fmt.Errorf("config: %w", err)
 		}
 		cfg, err = Parse(data)
+		var pe *PositionError
+		if errors.As(err, &pe) {
+			pe.File = file
+			return nil, pe
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
@@ -291,7 +301,7 @@ func Parse(data []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // an empty file means the defaults
-		return nil, err
+		return nil, positionError(data, err)
 	}
 	def := Default()
 	if cfg.Listen == "" {
@@ -343,6 +353,24 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	if v := getenv("ACCORD_LEDGER_KEY_FILE"); v != "" {
 		c.Ledger.KeyFile = v
 	}
+	// Every forge's settings, by its name: ACCORD_CODEBERG_BASE_URL …
+	for i := range c.Forges {
+		f := &c.Forges[i]
+		prefix := "ACCORD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")) + "_"
+		if v := getenv(prefix + "BASE_URL"); v != "" {
+			f.BaseURL = v
+		}
+		if v := getenv(prefix + "APP_ID"); v != "" {
+			if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+				f.AppID = id
+			} else {
+				c.envErr = fmt.Errorf("%sAPP_ID %q: give the GitHub App's number", prefix, v)
+			}
+		}
+		if v := getenv(prefix + "PRIVATE_KEY_FILE"); v != "" {
+			f.PrivateKeyFile = v
+		}
+	}
 }
 
 var forgeName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -350,6 +378,9 @@ var forgeName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 // Validate reports the first thing wrong with the config, in words that say
 // what to write instead.
 func (c *Config) Validate() error {
+	if c.envErr != nil {
+		return c.envErr
+	}
 	if c.Listen == "" {
 		return errors.New("listen: give host:port, e.g. 127.0.0.1:8080")
 	}

@@ -242,3 +242,50 @@ func TestIntakeMaxInflightBytes(t *testing.T) {
 		t.Errorf("8MiB: %v", err)
 	}
 }
+
+// TestConfigErrorsArePositioned: mistakes in accord.yml read like the
+// policy files' (file:line:col: message), on one line, with a hint: the
+// key meant, or that secrets go in the environment.
+func TestConfigErrorsArePositioned(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ yml, want string }{
+		{"listen_addr: 127.0.0.1:8080\n", "accord.yml:1:1: unknown key listen_addr; did you mean listen?"},
+		{"policies:\n  dir: x\n  rpo: y\n", "accord.yml:3:3: unknown key rpo; did you mean repo?"},
+		{"forges:\n  - name: gh\n    type: github\n    webhook_secret: s3cr3t\n", "accord.yml:4:5: unknown key webhook_secret; secrets never go in accord.yml"},
+		{"listen: [a\n", "accord.yml:1:"},
+		{"votes: {close_grace: soon}\nlisten_addr: x\n", "accord.yml:"},
+	} {
+		path := filepath.Join(dir, "accord.yml")
+		os.WriteFile(path, []byte(c.yml), 0o600)
+		_, err := Load(path, env(nil))
+		if err == nil || !strings.Contains(err.Error(), strings.Replace(c.want, "accord.yml", path, 1)) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%q: %v, want %q on one line", c.yml, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("the error quotes the secret: %v", err)
+		}
+	}
+}
+
+// TestForgeSettingsFromTheEnvironment: ACCORD_CONFIG names the file, and
+// every forge's base_url, app_id and private_key_file can come from
+// ACCORD_<NAME>_…, as the other settings can.
+func TestForgeSettingsFromTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "elsewhere.yml")
+	os.WriteFile(path, []byte("forges:\n  - {name: my-forge, type: forgejo}\n  - {name: gh, type: github}\n"), 0o600)
+	key := filepath.Join(dir, "app.pem")
+	os.WriteFile(key, []byte("-----BEGIN RSA PRIVATE KEY-----\n"), 0o600)
+	t.Chdir(dir)
+	cfg, err := Load("", env(map[string]string{"ACCORD_CONFIG": path, "ACCORD_MY_FORGE_BASE_URL": "https://codeberg.org",
+		"ACCORD_GH_APP_ID": "42", "ACCORD_GH_PRIVATE_KEY_FILE": key}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Source != path || cfg.Forge("my-forge").BaseURL != "https://codeberg.org" || cfg.Forge("gh").AppID != 42 || !cfg.Forge("gh").CanAct() {
+		t.Errorf("%+v %+v %+v", cfg.Source, cfg.Forge("my-forge"), cfg.Forge("gh"))
+	}
+	if _, err := Load(path, env(map[string]string{"ACCORD_GH_APP_ID": "forty-two"})); err == nil || !strings.Contains(err.Error(), "ACCORD_GH_APP_ID") {
+		t.Errorf("a bad APP_ID: %v", err)
+	}
+}
