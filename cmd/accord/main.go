@@ -24,6 +24,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -112,9 +114,22 @@ func usage(w io.Writer) {
 type flags struct {
 	*flag.FlagSet
 	config    *string
+	name      string
 	usageLine string
 	help      io.Writer
+	subs      []subcommand // the sub-subcommands and their flags, if any
 }
+
+// subcommand is one sub-subcommand (ledger verify, outbox retry) and the
+// flags it takes besides --config.
+type subcommand struct {
+	name  string
+	flags []string
+}
+
+// lastFlags is the flag set a command made last: specs runs
+// each command with --help to learn its flags.
+var lastFlags *flags
 
 // newFlags makes a command's flag set with --config; --help prints the usage
 // to help.
@@ -123,7 +138,14 @@ func newFlags(name, usageLine string, help io.Writer) *flags {
 	fs.SetOutput(io.Discard) // mistakes become one line, printed by run
 	fs.Usage = func() {}
 	cfg := fs.String("config", "", "the config `file` (default: accord.yml if it exists, else the built-in defaults)")
-	return &flags{FlagSet: fs, config: cfg, usageLine: usageLine, help: help}
+	lastFlags = &flags{FlagSet: fs, config: cfg, name: name, usageLine: usageLine, help: help}
+	return lastFlags
+}
+
+// sub declares a sub-subcommand and the flags it takes besides --config:
+// its --help lists only those.
+func (fs *flags) sub(name string, flagNames ...string) {
+	fs.subs = append(fs.subs, subcommand{name, flagNames})
 }
 
 // parse parses args, turning flag mistakes into usage errors. Flags may come
@@ -133,9 +155,7 @@ func (fs *flags) parse(args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprintf(fs.help, "Usage: accord %s\n\nFlags:\n", fs.usageLine)
-				fs.SetOutput(fs.help)
-				fs.PrintDefaults()
+				fs.printHelp(pos)
 				return nil, err
 			}
 			return nil, usageError{err.Error()}
@@ -147,4 +167,56 @@ func (fs *flags) parse(args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// printHelp writes the usage and the flags, in --flag form: those of the
+// sub-subcommand in pos if it names one, else each sub-subcommand's.
+func (fs *flags) printHelp(pos []string) {
+	w := fs.help
+	fmt.Fprintf(w, "Usage: accord %s\n", fs.usageLine)
+	if len(fs.subs) == 0 {
+		fmt.Fprintf(w, "\nFlags:\n")
+		fs.VisitAll(func(f *flag.Flag) { printFlag(w, f) })
+		return
+	}
+	for _, s := range fs.subs {
+		if len(pos) > 0 && pos[0] == s.name {
+			fmt.Fprintf(w, "\nFlags of '%s %s':\n", fs.name, s.name)
+			fs.printFlags(append([]string{"config"}, s.flags...))
+			return
+		}
+	}
+	for _, s := range fs.subs {
+		if len(s.flags) > 0 {
+			fmt.Fprintf(w, "\nFlags of '%s %s':\n", fs.name, s.name)
+			fs.printFlags(s.flags)
+		}
+	}
+	fmt.Fprintf(w, "\nFlags of every '%s' subcommand:\n", fs.name)
+	fs.printFlags([]string{"config"})
+}
+
+// printFlags prints the named flags, in order of name.
+func (fs *flags) printFlags(names []string) {
+	names = slices.Clone(names)
+	slices.Sort(names)
+	for _, n := range names {
+		if f := fs.Lookup(n); f != nil {
+			printFlag(fs.help, f)
+		}
+	}
+}
+
+// printFlag prints one flag as "  --name VALUE" and its usage indented
+// below, with its default if it has one.
+func printFlag(w io.Writer, f *flag.Flag) {
+	name, usage := flag.UnquoteUsage(f)
+	line := "  --" + f.Name
+	if name != "" {
+		line += " " + strings.ToUpper(name)
+	}
+	if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+		usage += fmt.Sprintf(" (default %s)", f.DefValue)
+	}
+	fmt.Fprintf(w, "%s\n    \t%s\n", line, usage)
 }

@@ -17,6 +17,8 @@ import (
 func runProposals(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("proposals", "proposals [list] | proposals show ID", stdout)
 	limit := fs.Int("limit", 50, "list at most `N`, newest first")
+	fs.sub("list", "limit")
+	fs.sub("show")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
