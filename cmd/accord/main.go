@@ -13,7 +13,8 @@
 //	accord forges check                   check each forge's credentials
 //	accord version                        version and build info
 //
-// Every command takes --config and --help.
+// Every command takes --config and --help, before or after the command;
+// accord --version is accord version.
 package main
 
 import (
@@ -53,6 +54,44 @@ var commands = []command{
 	{"version", "print the version and build info", runVersion},
 }
 
+// globalsAfterCommand moves the global flags given before the command
+// (--config F, --config=F) after it, where each command parses them, and
+// turns --version into the version command: 'accord --config F score' is
+// 'accord score --config F'.
+func globalsAfterCommand(args []string) ([]string, error) {
+	var globals []string
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		switch {
+		case args[0] == "-h" || name == "help":
+			return args, nil // help, below
+		case name == "version" && !hasValue:
+			return append([]string{"version"}, append(globals, args[1:]...)...), nil
+		case name == "config" && hasValue:
+			globals = append(globals, args[0])
+			args = args[1:]
+		case name == "config":
+			if len(args) < 2 {
+				return nil, usageError{"flag needs an argument: --config"}
+			}
+			globals = append(globals, args[0], args[1])
+			args = args[2:]
+		default:
+			return nil, usageError{fmt.Sprintf("%s: give it after the command; before it only --config, --version and --help", args[0])}
+		}
+	}
+	if len(args) == 0 {
+		if len(globals) > 0 {
+			return nil, usageError{"give a command after " + strings.Join(globals, " ")}
+		}
+		return args, nil
+	}
+	if args[0] == "help" {
+		return args, nil // 'accord --config F help score' is help on score
+	}
+	return append([]string{args[0]}, append(globals, args[1:]...)...), nil
+}
+
 // usageError is a mistake in the command line: exit status 2.
 type usageError struct{ msg string }
 
@@ -68,6 +107,11 @@ func main() {
 
 // run runs one accord command line and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	args, err := globalsAfterCommand(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "accord: %v (see 'accord --help')\n", err)
+		return 2
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		if len(args) > 1 {
 			return run(ctx, []string{args[1], "--help"}, stdout, stderr)
