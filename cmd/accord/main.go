@@ -12,6 +12,7 @@
 //	accord connect FORGE OWNER/REPO       set up a repository's webhook
 //	accord forges check                   check each forge's credentials
 //	accord version                        version and build info
+//	accord completion bash|zsh|fish       a shell completion script
 //
 // Every command takes --config and --help, before or after the command;
 // accord --version is accord version.
@@ -52,7 +53,10 @@ var commands = []command{
 	{"connect", "make a repository send its webhooks here (Gitea/Forgejo), or say how (GitHub App)", runConnect},
 	{"forges", "'forges check': call each configured forge once and report", runForges},
 	{"version", "print the version and build info", runVersion},
+	{"completion", "print a completion script for bash, zsh or fish ('completion bash')", nil},
 }
+
+func init() { commands[len(commands)-1].run = runCompletion } // runCompletion reads commands
 
 // globalsAfterCommand moves the global flags given before the command
 // (--config F, --config=F) after it, where each command parses them, and

@@ -20,17 +20,11 @@ func specs(ctx context.Context) []spec {
 	var out []spec
 	for _, c := range commands {
 		lastFlags = nil
-		if c.name != "completion" { // it calls specs
-			c.run(ctx, []string{"--help"}, io.Discard, io.Discard)
+		c.run(ctx, []string{"--help"}, io.Discard, io.Discard) // parse returns at --help, first thing
+		if lastFlags == nil {
+			panic("accord " + c.name + " --help made no flag set")
 		}
-		fs := lastFlags
-		if fs == nil { // completion itself
-			fs = newFlags(c.name, "", io.Discard)
-			for _, sh := range []string{"bash", "zsh", "fish"} {
-				fs.sub(sh)
-			}
-		}
-		out = append(out, spec{c, fs})
+		out = append(out, spec{c, lastFlags})
 	}
 	return out
 }
