@@ -11,7 +11,7 @@ import (
 
 // TestLogEnv: an unknown ACCORD_LOG_LEVEL or ACCORD_LOG_FORMAT stops serve
 // at start with one line; ACCORD_LOG_FORMAT=json logs JSON, the start and,
-// at shutdown, what is still queued.
+// at shutdown, what is still queued; the start line too is JSON.
 func TestLogEnv(t *testing.T) {
 	dir := t.TempDir()
 	for _, env := range []string{"ACCORD_LOG_LEVEL=verbose", "ACCORD_LOG_FORMAT=xml"} {
@@ -43,17 +43,18 @@ func TestLogEnv(t *testing.T) {
 		t.Fatalf("serve: %v\n%s", err, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
-	if !strings.HasPrefix(lines[0], "accord: listening on") {
-		t.Errorf("first line: %q", lines[0])
-	}
 	var started, stopped map[string]any
-	for _, l := range lines[1:] {
+	for i, l := range lines {
 		var rec map[string]any
 		if err := json.Unmarshal([]byte(l), &rec); err != nil {
 			t.Errorf("not JSON: %q", l)
 			continue
 		}
-		switch msg, _ := rec["msg"].(string); {
+		msg, _ := rec["msg"].(string)
+		if i == 0 && !strings.HasPrefix(msg, "accord: listening on http://127.0.0.1:") {
+			t.Errorf("first record is not the start line: %q", l)
+		}
+		switch {
 		case msg == "accord started":
 			started = rec
 		case strings.HasPrefix(msg, "accord stopped"):

@@ -61,7 +61,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stderr, startLine(cfg, ln.Addr().String(), policyState))
+	if line := startLine(cfg, ln.Addr().String(), policyState); os.Getenv("ACCORD_LOG_FORMAT") == "json" {
+		log.Info(line) // every line JSON, for a log collector
+	} else {
+		fmt.Fprintln(stderr, line)
+	}
 	if from, to := st.Migrated(); from != to {
 		log.Info("database schema brought up to date", "database", cfg.Database, "from", from, "to", to)
 	}
