@@ -89,6 +89,11 @@ func TestHelpOnlyOwnFlags(t *testing.T) {
 			}
 		}
 	}
+	// 'accord help ledger verify' is 'accord ledger verify --help'.
+	want, _, _ := accord(t, dir, nil, "ledger", "verify", "--help")
+	if out, errOut, code := accord(t, dir, nil, "help", "ledger", "verify"); code != 0 || out != want {
+		t.Errorf("help ledger verify: %d %q %q, want %q", code, out, errOut, want)
+	}
 	// 'deliveries list' is the listing 'deliveries' is.
 	if out, errOut, code := accord(t, dir, []string{"ACCORD_DATABASE=" + filepath.Join(dir, "a.db")}, "deliveries", "list"); code != 0 || !strings.HasPrefix(out, "ID") {
 		t.Errorf("deliveries list: %d %q %q", code, out, errOut)
