@@ -112,6 +112,9 @@ func (o *Outbox) Notify() {
 func (o *Outbox) Run(ctx context.Context) error {
 	o.init()
 	if n, err := o.Store.RequeueInterruptedEffects(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped as it started: not a failure
+		}
 		return err
 	} else if n > 0 {
 		o.Log.Info("resuming effects left unfinished", "count", n)

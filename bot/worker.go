@@ -158,6 +158,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.init()
 	n, err := w.Store.RequeueInterrupted(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped as it started: not a failure
+		}
 		return err
 	}
 	if n > 0 {

@@ -286,3 +286,19 @@ func TestWorkerHoldsAFailingForge(t *testing.T) {
 		t.Fatalf("after the forge came back: %d done, calls %v", len(done), calls)
 	}
 }
+
+// TestStoppedAtStartIsNoError: a worker and an outbox stopped before they
+// have put back what a previous process left unfinished return no error
+// (serve stopped at once by SIGTERM exits 0).
+func TestStoppedAtStartIsNoError(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w, _ := newTestWorker(t, NewRouter())
+	if err := w.Run(ctx); err != nil {
+		t.Errorf("worker: %v", err)
+	}
+	o, _, _ := newTestOutbox(t, newFakeForge())
+	if err := o.Run(ctx); err != nil {
+		t.Errorf("outbox: %v", err)
+	}
+}

@@ -75,6 +75,7 @@ func connectLine(forge, repo, hookURL string, r *forges.ConnectResult) string {
 
 func runForges(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("forges", "forges check", stdout)
+	fs.sub("check")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err

@@ -49,6 +49,32 @@ type ledgerArgs struct {
 	set         map[string]bool
 }
 
+// ledgerSubNames are ledger's subcommands, in the order of its help.
+var ledgerSubNames = []string{"verify", "export", "keygen", "checkpoint", "prove", "check-proof", "witness"}
+
+// ledgerSubs are ledger's subcommands, the flags each takes and how many
+// arguments.
+var ledgerSubs map[string]ledgerSub
+
+func init() {
+	ledgerSubs = map[string]ledgerSub{
+		"verify":      {[]string{"file", "checkpoint", "checkpoint-from", "key"}, 0, ledgerVerify},
+		"export":      {[]string{"format"}, 0, ledgerExportCmd},
+		"keygen":      {[]string{"out", "origin"}, 0, ledgerKeygen},
+		"checkpoint":  {nil, 0, ledgerCheckpoint},
+		"prove":       {nil, 1, ledgerProve},
+		"check-proof": {[]string{"checkpoint", "key"}, 1, ledgerCheckProof},
+		"witness":     {[]string{"state", "key"}, 1, ledgerWitness},
+	}
+}
+
+// ledgerSub is one subcommand of ledger.
+type ledgerSub struct {
+	flags []string // besides --config
+	args  int      // positional arguments after the subcommand
+	run   func(context.Context, *ledgerArgs, io.Writer, io.Writer) error
+}
+
 // runLedger is `accord ledger verify|export|keygen|checkpoint|prove|
 // check-proof|witness` (see docs/LEDGER.md).
 func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -62,6 +88,9 @@ func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&a.out, "out", "", "keygen: the `file` to write the private key to (it must not exist)")
 	fs.StringVar(&a.origin, "origin", "", "keygen: the log's `name`, in checkpoints (default: public_url's host and path, then /ledger)")
 	fs.StringVar(&a.state, "state", "", "witness: the `directory` keeping the last checkpoint accepted")
+	for _, name := range ledgerSubNames {
+		fs.sub(name, ledgerSubs[name].flags...)
+	}
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -71,19 +100,7 @@ func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(pos) == 0 {
 		return usageError{"give a subcommand: verify, export, keygen, checkpoint, prove, check-proof or witness"}
 	}
-	sub, ok := map[string]struct {
-		flags []string // besides --config
-		args  int      // positional arguments after the subcommand
-		run   func(context.Context, *ledgerArgs, io.Writer, io.Writer) error
-	}{
-		"verify":      {[]string{"file", "checkpoint", "checkpoint-from", "key"}, 0, ledgerVerify},
-		"export":      {[]string{"format"}, 0, ledgerExportCmd},
-		"keygen":      {[]string{"out", "origin"}, 0, ledgerKeygen},
-		"checkpoint":  {nil, 0, ledgerCheckpoint},
-		"prove":       {nil, 1, ledgerProve},
-		"check-proof": {[]string{"checkpoint", "key"}, 1, ledgerCheckProof},
-		"witness":     {[]string{"state", "key"}, 1, ledgerWitness},
-	}[pos[0]]
+	sub, ok := ledgerSubs[pos[0]]
 	if !ok {
 		return usageError{fmt.Sprintf("unknown subcommand %q: use verify, export, keygen, checkpoint, prove, check-proof or witness", pos[0])}
 	}

@@ -12,8 +12,10 @@
 //	accord connect FORGE OWNER/REPO       set up a repository's webhook
 //	accord forges check                   check each forge's credentials
 //	accord version                        version and build info
+//	accord completion bash|zsh|fish       a shell completion script
 //
-// Every command takes --config and --help.
+// Every command takes --config and --help, before or after the command;
+// accord --version is accord version.
 package main
 
 import (
@@ -24,6 +26,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -50,6 +54,47 @@ var commands = []command{
 	{"forges", "'forges check': call each configured forge once and report", runForges},
 	{"healthcheck", "exit 0 when the local server is ready (the container's HEALTHCHECK)", runHealthcheck},
 	{"version", "print the version and build info", runVersion},
+	{"completion", "print a completion script for bash, zsh or fish ('completion bash')", nil},
+}
+
+func init() { commands[len(commands)-1].run = runCompletion } // runCompletion reads commands
+
+// globalsAfterCommand moves the global flags given before the command
+// (--config F, --config=F) after it, where each command parses them, and
+// turns --version into the version command: 'accord --config F score' is
+// 'accord score --config F'.
+func globalsAfterCommand(args []string) ([]string, error) {
+	var globals []string
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		switch {
+		case args[0] == "-h" || name == "help":
+			return args, nil // help, below
+		case name == "version" && !hasValue:
+			return append([]string{"version"}, append(globals, args[1:]...)...), nil
+		case name == "config" && hasValue:
+			globals = append(globals, args[0])
+			args = args[1:]
+		case name == "config":
+			if len(args) < 2 {
+				return nil, usageError{"flag needs an argument: --config"}
+			}
+			globals = append(globals, args[0], args[1])
+			args = args[2:]
+		default:
+			return nil, usageError{fmt.Sprintf("%s: give it after the command; before it only --config, --version and --help", args[0])}
+		}
+	}
+	if len(args) == 0 {
+		if len(globals) > 0 {
+			return nil, usageError{"give a command after " + strings.Join(globals, " ")}
+		}
+		return args, nil
+	}
+	if args[0] == "help" {
+		return args, nil // 'accord --config F help score' is help on score
+	}
+	return append([]string{args[0]}, append(globals, args[1:]...)...), nil
 }
 
 // usageError is a mistake in the command line: exit status 2.
@@ -67,9 +112,14 @@ func main() {
 
 // run runs one accord command line and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	args, err := globalsAfterCommand(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "accord: %v (see 'accord --help')\n", err)
+		return 2
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		if len(args) > 1 {
-			return run(ctx, []string{args[1], "--help"}, stdout, stderr)
+			return run(ctx, append(args[1:], "--help"), stdout, stderr) // 'help ledger verify'
 		}
 		usage(stdout)
 		if len(args) == 0 {
@@ -113,9 +163,22 @@ func usage(w io.Writer) {
 type flags struct {
 	*flag.FlagSet
 	config    *string
+	name      string
 	usageLine string
 	help      io.Writer
+	subs      []subcommand // the sub-subcommands and their flags, if any
 }
+
+// subcommand is one sub-subcommand (ledger verify, outbox retry) and the
+// flags it takes besides --config.
+type subcommand struct {
+	name  string
+	flags []string
+}
+
+// lastFlags is the flag set a command made last: specs runs
+// each command with --help to learn its flags.
+var lastFlags *flags
 
 // newFlags makes a command's flag set with --config; --help prints the usage
 // to help.
@@ -124,7 +187,14 @@ func newFlags(name, usageLine string, help io.Writer) *flags {
 	fs.SetOutput(io.Discard) // mistakes become one line, printed by run
 	fs.Usage = func() {}
 	cfg := fs.String("config", "", "the config `file` (default: accord.yml if it exists, else the built-in defaults)")
-	return &flags{FlagSet: fs, config: cfg, usageLine: usageLine, help: help}
+	lastFlags = &flags{FlagSet: fs, config: cfg, name: name, usageLine: usageLine, help: help}
+	return lastFlags
+}
+
+// sub declares a sub-subcommand and the flags it takes besides --config:
+// its --help lists only those.
+func (fs *flags) sub(name string, flagNames ...string) {
+	fs.subs = append(fs.subs, subcommand{name, flagNames})
 }
 
 // parse parses args, turning flag mistakes into usage errors. Flags may come
@@ -134,9 +204,7 @@ func (fs *flags) parse(args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprintf(fs.help, "Usage: accord %s\n\nFlags:\n", fs.usageLine)
-				fs.SetOutput(fs.help)
-				fs.PrintDefaults()
+				fs.printHelp(pos)
 				return nil, err
 			}
 			return nil, usageError{err.Error()}
@@ -148,4 +216,56 @@ func (fs *flags) parse(args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// printHelp writes the usage and the flags, in --flag form: those of the
+// sub-subcommand in pos if it names one, else each sub-subcommand's.
+func (fs *flags) printHelp(pos []string) {
+	w := fs.help
+	fmt.Fprintf(w, "Usage: accord %s\n", fs.usageLine)
+	if len(fs.subs) == 0 {
+		fmt.Fprintf(w, "\nFlags:\n")
+		fs.VisitAll(func(f *flag.Flag) { printFlag(w, f) })
+		return
+	}
+	for _, s := range fs.subs {
+		if len(pos) > 0 && pos[0] == s.name {
+			fmt.Fprintf(w, "\nFlags of '%s %s':\n", fs.name, s.name)
+			fs.printFlags(append([]string{"config"}, s.flags...))
+			return
+		}
+	}
+	for _, s := range fs.subs {
+		if len(s.flags) > 0 {
+			fmt.Fprintf(w, "\nFlags of '%s %s':\n", fs.name, s.name)
+			fs.printFlags(s.flags)
+		}
+	}
+	fmt.Fprintf(w, "\nFlags of every '%s' subcommand:\n", fs.name)
+	fs.printFlags([]string{"config"})
+}
+
+// printFlags prints the named flags, in order of name.
+func (fs *flags) printFlags(names []string) {
+	names = slices.Clone(names)
+	slices.Sort(names)
+	for _, n := range names {
+		if f := fs.Lookup(n); f != nil {
+			printFlag(fs.help, f)
+		}
+	}
+}
+
+// printFlag prints one flag as "  --name VALUE" and its usage indented
+// below, with its default if it has one.
+func printFlag(w io.Writer, f *flag.Flag) {
+	name, usage := flag.UnquoteUsage(f)
+	line := "  --" + f.Name
+	if name != "" {
+		line += " " + strings.ToUpper(name)
+	}
+	if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+		usage += fmt.Sprintf(" (default %s)", f.DefValue)
+	}
+	fmt.Fprintf(w, "%s\n    \t%s\n", line, usage)
 }

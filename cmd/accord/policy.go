@@ -23,6 +23,9 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlags("policy", "policy check [DIR] | policy schema coops|scoring|governance | policy diff OLD_DIR NEW_DIR", stdout)
 	forgeList := fs.String("forges", "", "comma-separated forge `names` identities and repos may name (default: those of --config or accord.yml; with neither, any)")
 	period := fs.String("period", "", "with diff: the `period` to preview, e.g. 2026-10 (default: the last full period)")
+	fs.sub("check", "forges")
+	fs.sub("schema")
+	fs.sub("diff", "forges", "period")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err

@@ -21,6 +21,8 @@ func runProposals(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlags("proposals", "proposals [list] [--format table|json] | proposals show ID [--format table|json]", stdout)
 	limit := fs.Int("limit", 50, "list at most `N`, newest first")
 	format := fs.String("format", "table", "output `format`: table or json (docs/schemas/proposals.schema.json)")
+	fs.sub("list", "limit", "format")
+	fs.sub("show", "format")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err

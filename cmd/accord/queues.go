@@ -35,13 +35,22 @@ type queue struct {
 // run is the command: list, or `retry ID`.
 func (q queue) run(ctx context.Context, args []string, stdout io.Writer) error {
 	states := strings.Join(q.states, "|")
-	fs := newFlags(q.name, fmt.Sprintf("%s [--state %s] [--limit N] | %s retry ID | %s retry --state dead [--forge F] [--since T]",
-		q.name, states, q.name, q.name), stdout)
+	usage := fmt.Sprintf("%s [list] [--state %s] [--limit N] [--format table|json] | %s retry ID | %s retry --state dead [--forge F] [--since T]",
+		q.name, states, q.name, q.name)
+	if q.show != nil {
+		usage += fmt.Sprintf(" | %s show ID [--format table|json]", q.name)
+	}
+	fs := newFlags(q.name, usage, stdout)
 	state := fs.String("state", "", "list only those in this `state`: "+strings.Join(q.states, ", ")+"; with retry and no ID: queue again all in it")
 	limit := fs.Int("limit", 50, "list at most `N`, newest first")
 	format := fs.String("format", "table", "output `format`: table or json (docs/schemas/"+q.name+".schema.json)")
 	forge := fs.String("forge", "", "retry in bulk: only those of this `forge`")
 	since := fs.String("since", "", "retry in bulk: only those from this `time` on (RFC 3339, or a date YYYY-MM-DD)")
+	fs.sub("list", "state", "limit", "format")
+	if q.show != nil {
+		fs.sub("show", "format")
+	}
+	fs.sub("retry", "state", "forge", "since")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -351,7 +360,7 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // "retry ID". It returns the ID, or 0 to list.
 func retryArg(pos []string, list string) (int64, error) {
 	switch {
-	case len(pos) == 0:
+	case len(pos) == 0, len(pos) == 1 && pos[0] == "list":
 		return 0, nil
 	case pos[0] == "retry" && len(pos) == 2:
 		id, err := strconv.ParseInt(pos[1], 10, 64)

@@ -222,7 +222,7 @@ func milli(n int64) string { return policies.Milli(n).String() }
 func runPayout(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("payout", "payout --period P --amount N [--currency C] [--policy-ref SHA] [--format csv|json]", stdout)
 	period := fs.String("period", "", "the `period` whose credits split the budget, e.g. 2026-10")
-	amount := fs.String("amount", "", "the budget, in the currency's units with at most 2 decimals, e.g. 1500.00")
+	amount := fs.String("amount", "", "the `budget`, in the currency's units with at most 2 decimals, e.g. 1500.00")
 	currency := fs.String("currency", "EUR", "the `currency` code written in the CSV")
 	ref := fs.String("policy-ref", "", "use this recorded policy `version` instead of the one in force")
 	format := fs.String("format", "csv", "output `format`: csv or json (docs/schemas/payout.schema.json)")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -27,11 +28,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
 	}
+	log, err := newLogger(stderr, os.Getenv)
+	if err != nil {
+		return err
+	}
 	cfg, err := config.Load(*fs.config, os.Getenv)
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr)
 	st, err := openStore(cfg)
 	if err != nil {
 		return err
@@ -57,14 +61,40 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stderr, startLine(cfg, ln.Addr().String(), policyState))
+	if line := startLine(cfg, ln.Addr().String(), policyState); os.Getenv("ACCORD_LOG_FORMAT") == "json" {
+		log.Info(line) // every line JSON, for a log collector
+	} else {
+		fmt.Fprintln(stderr, line)
+	}
 	if from, to := st.Migrated(); from != to {
 		log.Info("database schema brought up to date", "database", cfg.Database, "from", from, "to", to)
 	}
 	if loadErr != nil {
 		log.Error("policy files not usable", "source", pols.Source.String(), "err", loadErr)
 	}
-	return srv.Serve(ctx, ln)
+	bi, _ := debug.ReadBuildInfo()
+	log.Info("accord started", "version", versionOf(version, bi), "listen", ln.Addr().String(), "config", cfg.Source, "database", cfg.Database)
+	err = srv.Serve(ctx, ln)
+	logDrained(st, log, err)
+	return err
+}
+
+// logDrained logs that serve stopped and what it leaves for the next start:
+// the deliveries and the effects still queued.
+func logDrained(st *store.Store, log *slog.Logger, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	attrs := []any{}
+	if n, qerr := st.QueueDepth(ctx); qerr == nil {
+		attrs = append(attrs, "deliveries_queued", n)
+	}
+	if n, qerr := st.OutboxDepth(ctx); qerr == nil {
+		attrs = append(attrs, "effects_queued", n)
+	}
+	if err != nil {
+		attrs = append(attrs, "err", err)
+	}
+	log.Info("accord stopped; what is queued is taken up at the next start", attrs...)
 }
 
 // assemble makes the bot from the config, on an open store, with a clock:
@@ -205,11 +235,25 @@ func openStore(cfg *config.Config) (*store.Store, error) {
 	return store.Open(cfg.Database, store.Options{Synchronous: os.Getenv("ACCORD_SQLITE_SYNCHRONOUS")})
 }
 
-// newLogger logs text lines to w; ACCORD_LOG_LEVEL=debug|info|warn|error.
-func newLogger(w io.Writer) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(os.Getenv("ACCORD_LOG_LEVEL"))); err != nil {
-		level = slog.LevelInfo
+// newLogger logs to w as ACCORD_LOG_FORMAT says, text (the default) or
+// json, from the level ACCORD_LOG_LEVEL says: debug, info (the default),
+// warn or error. Any other value is an error.
+func newLogger(w io.Writer, getenv func(string) string) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	switch v := getenv("ACCORD_LOG_LEVEL"); strings.ToLower(v) {
+	case "":
+	case "debug", "info", "warn", "error":
+		level.UnmarshalText([]byte(v))
+	default:
+		return nil, fmt.Errorf("ACCORD_LOG_LEVEL=%q: use debug, info, warn or error", v)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level}
+	switch v := getenv("ACCORD_LOG_FORMAT"); v {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("ACCORD_LOG_FORMAT=%q: use text or json", v)
+	}
 }
