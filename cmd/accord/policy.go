@@ -94,12 +94,25 @@ func policyCheck(dir string, forgeNames []string, stdout, stderr io.Writer) erro
 		for _, e := range errs {
 			fmt.Fprintln(stdout, e.Error())
 		}
+		if os.Getenv("GITHUB_ACTIONS") == "true" || os.Getenv("GITEA_ACTIONS") == "true" {
+			// Workflow commands: each error shows on its line of the
+			// pull request's files (Forgejo Actions reads them too).
+			for _, e := range errs {
+				fmt.Fprintf(stdout, "::error file=%s,line=%d,col=%d::%s\n", e.File, e.Line, e.Col, annotationEscape(e.Msg))
+			}
+		}
 		fmt.Fprintf(stderr, "accord policy check: %d errors in %s\n", len(errs), dir)
 		return errFailed
 	}
 	fmt.Fprintf(stdout, "%s: valid (%d co-ops, %d members, %d vote profiles; version %s)\n", dir,
 		len(set.Coops.Coops), len(set.Coops.Members), len(set.Governance.Profiles), set.Version)
 	return nil
+}
+
+// annotationEscape escapes a message for a workflow command, as the
+// runner reads them (%, CR and LF).
+func annotationEscape(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
 }
 
 func policySchema(args []string, stdout io.Writer) error {

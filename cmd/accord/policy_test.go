@@ -48,7 +48,7 @@ func TestPolicyCheck(t *testing.T) {
 	}
 	for name, b := range broken {
 		bdir := copyExamples(t, b.file, b.edit)
-		out, errOut, code := accord(t, dir, nil, "policy", "check", bdir)
+		out, errOut, code := accord(t, dir, []string{"GITHUB_ACTIONS=", "GITEA_ACTIONS="}, "policy", "check", bdir)
 		lines := strings.Split(strings.TrimSpace(out), "\n")
 		if code != 1 || len(lines) == 0 || !strings.Contains(errOut, "errors in") {
 			t.Errorf("%s: exit %d\n%s%s", name, code, out, errOut)
@@ -64,6 +64,18 @@ func TestPolicyCheck(t *testing.T) {
 	out, _, code = accord(t, dir, nil, "policy", "check", "--forges", "github", examplesDir(t))
 	if code != 1 || !strings.Contains(out, "gitea") {
 		t.Errorf("--forges github: exit %d\n%s", code, out)
+	}
+}
+
+// TestPolicyCheckAnnotates: in GitHub Actions (or Forgejo Actions) each
+// error is also a workflow command, so it shows on its line of the pull
+// request's files.
+func TestPolicyCheckAnnotates(t *testing.T) {
+	bdir := copyExamples(t, "governance.yml", func(s string) string { return strings.Replace(s, "quorum: 0.5", "quorum: 1.5", 1) })
+	out, _, code := accord(t, t.TempDir(), []string{"GITHUB_ACTIONS=true"}, "policy", "check", bdir)
+	want := "::error file=" + filepath.Join(bdir, "governance.yml") + ",line="
+	if code != 1 || !strings.Contains(out, want) || !strings.Contains(out, "quorum") {
+		t.Errorf("annotations: %d\n%s", code, out)
 	}
 }
 
