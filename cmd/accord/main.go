@@ -52,6 +52,7 @@ var commands = []command{
 	{"outbox", "list the effects on forges (comments, labels, statuses); 'retry ID' queues one again", runOutbox},
 	{"connect", "make a repository send its webhooks here (Gitea/Forgejo), or say how (GitHub App)", runConnect},
 	{"forges", "'forges check': call each configured forge once and report", runForges},
+	{"github-app", "'github-app create': create the GitHub App through GitHub's manifest flow and write its credentials", runGitHubApp},
 	{"healthcheck", "exit 0 when the local server is ready (the container's HEALTHCHECK)", runHealthcheck},
 	{"version", "print the version and build info", runVersion},
 	{"completion", "print a completion script for bash, zsh or fish ('completion bash')", nil},
