@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/accord-coop/accord/forges"
@@ -35,6 +36,10 @@ type Backfill struct {
 	// Wait sleeps until t or ctx ends (tests make it instant).
 	Wait func(ctx context.Context, t time.Time) error
 	Now  func() time.Time
+
+	// New and Seen count, for the last Run, the facts it recorded and the
+	// facts it found already in the ledger (a second run's are all seen).
+	New, Seen int
 }
 
 var backfillPhases = []string{"pulls", "issues", "releases", "done"}
@@ -79,10 +84,12 @@ func (b *Backfill) Run(ctx context.Context, repo forges.RepoRef) (int, error) {
 		} else {
 			nextCur.Page = next
 		}
-		n, err := b.Store.SaveBackfillPage(ctx, b.Forge, repo.FullName(), nextCur, b.Now(), entries(act))
+		es := entries(act)
+		n, err := b.Store.SaveBackfillPage(ctx, b.Forge, repo.FullName(), nextCur, b.Now(), es)
 		if err != nil {
 			return cur.Facts, err
 		}
+		b.New, b.Seen = b.New+n, b.Seen+len(es)-n
 		nextCur.Facts = cur.Facts + n
 		if b.Progress != nil {
 			b.Progress(cur.Phase, cur.Page, nextCur.Facts)
@@ -103,10 +110,15 @@ func indexOf(xs []string, x string) int {
 
 // page reads one page of a phase and turns it into the events a webhook
 // would have delivered.
-func (b *Backfill) page(ctx context.Context, repo forges.RepoRef, phase string, page int) ([]*forges.Event, int, error) {
-	var events []*forges.Event
-	var next int
-	err := b.retry(ctx, func() error {
+func (b *Backfill) page(ctx context.Context, repo forges.RepoRef, phase string, page int) (events []*forges.Event, next int, err error) {
+	defer func() {
+		if err != nil && ctx.Err() == nil {
+			err = &wordsError{err: err, msg: fmt.Sprintf("reading %s on %s (page %d) failed: %s (run it again: it resumes where it stopped)",
+				map[string]string{"pulls": "its closed pull requests", "issues": "its issues", "releases": "its releases"}[phase],
+				b.Forge, page, forgeProblem(err))}
+		}
+	}()
+	err = b.retry(ctx, func() error {
 		events = nil
 		var err error
 		switch phase {
@@ -203,9 +215,34 @@ func (b *Backfill) retry(ctx context.Context, call func() error) error {
 			}
 			delay *= 2
 		default:
-			return fmt.Errorf("backfill: %w (run it again to resume)", err)
+			return err
 		}
 	}
+}
+
+// wordsError says an error in words a user understands, and keeps it for
+// errors.Is and errors.As.
+type wordsError struct {
+	msg string
+	err error
+}
+
+func (e *wordsError) Error() string { return e.msg }
+func (e *wordsError) Unwrap() error { return e.err }
+
+// forgeProblem says what went wrong with a forge in words: its answer, or
+// that it could not be reached; not the client's method and URL.
+func forgeProblem(err error) string {
+	var ae *forges.APIError
+	switch {
+	case !errors.As(err, &ae):
+		return err.Error()
+	case ae.Status == 0:
+		return "the forge could not be reached (" + ae.Message + ")"
+	case ae.Message != "":
+		return fmt.Sprintf("the forge answered %d %s: %s", ae.Status, http.StatusText(ae.Status), ae.Message)
+	}
+	return fmt.Sprintf("the forge answered %d %s", ae.Status, http.StatusText(ae.Status))
 }
 
 func sleepUntil(ctx context.Context, t time.Time) error {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -102,7 +103,7 @@ func TestBackfillWaitsAndResumes(t *testing.T) {
 			f.fail = []error{&forges.APIError{Forge: "gitea", Op: "ListReviews", Status: 404, Message: "not found"}}
 		}
 	}
-	if _, err := b.Run(context.Background(), repo); err == nil || !strings.Contains(err.Error(), "run it again to resume") {
+	if _, err := b.Run(context.Background(), repo); err == nil || !strings.Contains(err.Error(), "run it again: it resumes where it stopped") || !errors.Is(err, forges.ErrNotFound) {
 		t.Fatalf("want a permanent error, got %v", err)
 	}
 	if len(waited) != 1 || !waited[0].Equal(reset) {

@@ -65,9 +65,10 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(stderr)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("%s:%s: %w", f.Name, pos[1], err)
 	}
-	fmt.Fprintf(stdout, "%s:%s: backfilled; %d facts recorded from its history (run again to pick up anything new)\n", f.Name, pos[1], n)
+	fmt.Fprintf(stdout, "%s:%s: backfilled: %d new facts recorded, %d already in the ledger (%d from this repository in all runs)\n",
+		f.Name, pos[1], b.New, b.Seen, n)
 	return nil
 }
 

@@ -28,7 +28,7 @@ func TestBackfillGitea(t *testing.T) {
 	env := []string{"TEST_GITEA_TOKEN=" + giteaToken}
 
 	out, errOut, code := accord(t, dir, env, "backfill", "gitea", "federation/commons", "--config", cfg)
-	if code != 0 || !strings.Contains(out, "gitea:federation/commons: backfilled;") {
+	if code != 0 || !strings.Contains(out, "gitea:federation/commons: backfilled: 8 new facts recorded, 0 already in the ledger") {
 		t.Fatalf("backfill: %d %q %q", code, out, errOut)
 	}
 	if strings.Contains(errOut, "\x1b[") {
@@ -58,7 +58,7 @@ func TestBackfillGitea(t *testing.T) {
 	}
 	out2, _, code := accord(t, dir, env, "backfill", "gitea", "federation/commons", "--config", cfg)
 	again, _ := st.Facts(context.Background())
-	if code != 0 || len(again) != len(facts) {
+	if code != 0 || len(again) != len(facts) || !strings.Contains(out2, "backfilled: 0 new facts recorded, 8 already in the ledger") {
 		t.Errorf("second run: %d, %d facts, want %d: %s", code, len(again), len(facts), out2)
 	}
 	for _, c := range [][]string{{"backfill", "gitea"}, {"backfill", "gitea", "x/y", "--since", "yesterday"}, {"backfill", "nope", "x/y"}} {
