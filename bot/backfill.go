@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/accord-coop/accord/forges"
@@ -115,7 +114,7 @@ func (b *Backfill) page(ctx context.Context, repo forges.RepoRef, phase string, 
 		if err != nil && ctx.Err() == nil {
 			err = &wordsError{err: err, msg: fmt.Sprintf("reading %s on %s (page %d) failed: %s (run it again: it resumes where it stopped)",
 				map[string]string{"pulls": "its closed pull requests", "issues": "its issues", "releases": "its releases"}[phase],
-				b.Forge, page, forgeProblem(err))}
+				b.Forge, page, forges.Problem(err))}
 		}
 	}()
 	err = b.retry(ctx, func() error {
@@ -229,21 +228,6 @@ type wordsError struct {
 
 func (e *wordsError) Error() string { return e.msg }
 func (e *wordsError) Unwrap() error { return e.err }
-
-// forgeProblem says what went wrong with a forge in words: its answer, or
-// that it could not be reached; not the client's method and URL.
-func forgeProblem(err error) string {
-	var ae *forges.APIError
-	switch {
-	case !errors.As(err, &ae):
-		return err.Error()
-	case ae.Status == 0:
-		return "the forge could not be reached (" + ae.Message + ")"
-	case ae.Message != "":
-		return fmt.Sprintf("the forge answered %d %s: %s", ae.Status, http.StatusText(ae.Status), ae.Message)
-	}
-	return fmt.Sprintf("the forge answered %d %s", ae.Status, http.StatusText(ae.Status))
-}
 
 func sleepUntil(ctx context.Context, t time.Time) error {
 	timer := time.NewTimer(time.Until(t))

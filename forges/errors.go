@@ -125,3 +125,30 @@ func NewAPIError(forge, op string, resp *http.Response, err error, message strin
 	}
 	return e
 }
+
+// Problem says in words what went wrong with a forge, for a person reading a
+// command's output: the forge's answer with its status, or that it could not
+// be reached. Unlike Error it leaves out the forge name and the Client
+// method, which the caller's own words already give.
+func Problem(err error) string {
+	var ae *APIError
+	switch {
+	case !errors.As(err, &ae):
+		return err.Error()
+	case ae.Status == 0:
+		return "the forge could not be reached (" + ae.Message + ")"
+	case ae.Message != "":
+		return fmt.Sprintf("the forge answered %d %s: %s", ae.Status, http.StatusText(ae.Status), ae.Message)
+	}
+	return fmt.Sprintf("the forge answered %d %s", ae.Status, http.StatusText(ae.Status))
+}
+
+// HTTPStatus is the HTTP status of a forge's error answer: 0 when err is not
+// an *APIError or the forge could not be reached.
+func HTTPStatus(err error) int {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return 0
+}

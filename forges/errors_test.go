@@ -2,6 +2,7 @@ package forges
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -34,6 +35,31 @@ func TestBlobSHA(t *testing.T) {
 	} {
 		if got := BlobSHA([]byte(content)); got != want {
 			t.Errorf("BlobSHA(%q) = %s, want %s", content, got, want)
+		}
+	}
+}
+
+// TestProblemInWords: what a person reads leaves out the Client method and
+// says whether the forge answered or could not be reached.
+func TestProblemInWords(t *testing.T) {
+	cases := []struct {
+		err    error
+		want   string
+		status int
+	}{
+		{&APIError{Forge: "gitea", Op: "Check", Status: 401, Message: "token is required"},
+			"the forge answered 401 Unauthorized: token is required", 401},
+		{fmt.Errorf("page 2: %w", &APIError{Forge: "gh", Op: "ListIssues", Status: 502}), "the forge answered 502 Bad Gateway", 502},
+		{&APIError{Forge: "gh", Op: "ListIssues", Message: "dial tcp: connection refused"},
+			"the forge could not be reached (dial tcp: connection refused)", 0},
+		{errors.New("plain"), "plain", 0},
+	}
+	for _, c := range cases {
+		if got := Problem(c.err); got != c.want {
+			t.Errorf("Problem(%v) = %q, want %q", c.err, got, c.want)
+		}
+		if got := HTTPStatus(c.err); got != c.status {
+			t.Errorf("HTTPStatus(%v) = %d, want %d", c.err, got, c.status)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -49,7 +50,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// The first secret signs: during a rotation, put the new one first.
 	res, err := client.Connect(ctx, forges.RepoRef{Owner: owner, Name: name}, hookURL, string(f.Secrets[0]))
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: could not connect %s: %s%s", f.Name, pos[1], forges.Problem(err), credentialHint(f, err, true))
 	}
 	fmt.Fprintln(stdout, connectLine(f.Name, pos[1], hookURL, res))
 	return nil
@@ -112,7 +113,31 @@ func checkForge(ctx context.Context, f *config.Forge) (string, bool) {
 	defer cancel()
 	id, err := client.Check(ctx)
 	if err != nil {
-		return fmt.Sprintf("%s: failed: %v", f.Name, err), false
+		return fmt.Sprintf("%s: failed: %s%s", f.Name, forges.Problem(err), credentialHint(f, err, false)), false
 	}
 	return fmt.Sprintf("%s: ok, authenticated as %s (%s)", f.Name, id.Login, id.Detail), true
+}
+
+// credentialHint says what to look at after a forge refused a call: the
+// credential it refused (401), the permission it lacks (403), or, for a
+// repository, that it is missing or hidden from these credentials (404).
+func credentialHint(f *config.Forge, err error, repo bool) string {
+	cred := orWord(f.TokenEnv, "token_env")
+	if f.Type == config.TypeGitHub && f.AppID != 0 {
+		cred = "app_id and private_key_file"
+	}
+	switch forges.HTTPStatus(err) {
+	case http.StatusUnauthorized:
+		return " (the forge did not accept the credentials: check " + cred + ")"
+	case http.StatusForbidden:
+		if repo {
+			return " (the credentials lack a permission: webhooks need admin rights on the repository)"
+		}
+		return " (the credentials lack a permission)"
+	case http.StatusNotFound:
+		if repo {
+			return " (the repository does not exist, or these credentials cannot see it)"
+		}
+	}
+	return ""
 }

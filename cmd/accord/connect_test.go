@@ -84,7 +84,8 @@ func TestConnectAndCheckErrors(t *testing.T) {
 		t.Errorf("forges check: %d %q", code, out)
 	}
 	out, errOut, code := accord(t, dir, bad, "forges", "check", "--config", cfg)
-	if code != 1 || !strings.Contains(out, "gitea: failed: ") || !strings.Contains(out, "401") {
+	if code != 1 || !strings.Contains(out, "gitea: failed: the forge answered 401 Unauthorized") ||
+		!strings.Contains(out, "check TEST_GITEA_TOKEN") || strings.Contains(out, "Check") {
 		t.Errorf("forges check with a bad token: %d %q %q", code, out, errOut)
 	}
 	if strings.Contains(out+errOut, giteaToken) {
@@ -100,7 +101,9 @@ func TestConnectAndCheckErrors(t *testing.T) {
 		{[]string{"connect", "codeberg", "a/b"}, good, `no forge named "codeberg"`},
 		{[]string{"connect", "gitea", "a/b"}, []string{"TEST_GITEA_TOKEN=x"}, "no webhook secret (set TEST_GITEA_SECRETS)"},
 		{[]string{"connect", "gitea", "a/b"}, []string{"TEST_GITEA_SECRETS=s"}, "no API credentials (set TEST_GITEA_TOKEN)"},
-		{[]string{"connect", "gitea", "federation/commons"}, bad, "401"},
+		{[]string{"connect", "gitea", "federation/commons"}, bad,
+			"gitea: could not connect federation/commons: the forge answered 401 Unauthorized"},
+		{[]string{"connect", "gitea", "federation/commons"}, bad, "(the forge did not accept the credentials: check TEST_GITEA_TOKEN)"},
 		{[]string{"forges", "list"}, good, "one subcommand: check"},
 	}
 	for _, c := range cases {
