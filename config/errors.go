@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/accord-coop/accord/internal/typo"
 )
 
 // PositionError is a mistake in accord.yml at a line and column, said in
@@ -119,29 +121,9 @@ func closestKey(s string, keys []string) string {
 		if strings.HasPrefix(s, k+"_") || strings.HasPrefix(k, s) {
 			return k
 		}
-		if d := editDistance(s, k); d < bestD {
+		if d := typo.Distance(s, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/accord-coop/accord/internal/typo"
 )
 
 // Error is one mistake in a policy file, at a 1-based line and column, with
@@ -1154,32 +1156,9 @@ func (d *decoder) pattern(n *yaml.Node, what string) (string, bool) {
 func closest(s string, list []string) string {
 	best, bestD := "", 3
 	for _, x := range list {
-		if dd := editDistance(s, x); dd < bestD && dd < max(len(x), 2) {
+		if dd := typo.Distance(s, x); dd < bestD && dd < max(len(x), 2) {
 			best, bestD = x, dd
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
