@@ -16,7 +16,9 @@ import (
 // have made, with the same IDs: a co-op that joins late is credited for
 // past work, and work already recorded is not recorded twice. It goes page
 // by page, saving where it is with each page's facts, so a backfill that
-// stops (an error, Ctrl-C, a crash) resumes where it stopped.
+// stops (an error, Ctrl-C, a crash) resumes where it stopped. A run after
+// one that finished is incremental: it reads only what changed since that
+// run began.
 //
 // Not backfilled: who closed an issue (the list does not say), comments,
 // and pushed commits (the merges cover the work that reached the default
@@ -41,7 +43,50 @@ type Backfill struct {
 	New, Seen int
 }
 
-var backfillPhases = []string{"pulls", "issues", "releases", "done"}
+// A first run reads the repository's whole past: closed pull requests,
+// issues, releases. A run after one that finished reads only what changed
+// since that one began: the issues and pull requests updated since (one
+// list for both), and the releases down to the first older one.
+var backfillPhases = map[string]string{"pulls": "issues", "issues": "releases", "updated": "releases", "releases": "done"}
+
+// changeOverlap is how far before the last complete run an incremental run
+// looks, so that the forge's clock running behind ours loses nothing (what
+// is read twice is recorded once, by its ID).
+const changeOverlap = time.Hour
+
+func nextPhase(phase string) string {
+	if next, ok := backfillPhases[phase]; ok {
+		return next
+	}
+	return "done"
+}
+
+// startOrResume is the cursor a run starts from: the one stopped part way,
+// or a new run, incremental when an earlier run with the same start date
+// finished (the facts already recorded are skipped by their IDs either way).
+func (b *Backfill) startOrResume(cur *store.BackfillCursor) *store.BackfillCursor {
+	since := b.Since.UTC()
+	if cur != nil && cur.Phase != "done" && cur.Since.Equal(since) {
+		return cur
+	}
+	next := &store.BackfillCursor{Phase: "pulls", Page: 1, Since: since, RunStarted: b.Now().UTC()}
+	if cur != nil {
+		next.Facts = cur.Facts
+		if cur.Phase == "done" && cur.Since.Equal(since) && !cur.CompleteAsOf.IsZero() {
+			next.Phase, next.CompleteAsOf = "updated", cur.CompleteAsOf
+		}
+	}
+	return next
+}
+
+// changedSince is when the forge's changes matter from in an incremental
+// run; zero in a full one.
+func changedSince(cur *store.BackfillCursor) time.Time {
+	if cur.CompleteAsOf.IsZero() {
+		return time.Time{}
+	}
+	return cur.CompleteAsOf.Add(-changeOverlap)
+}
 
 // Run backfills repo, resuming a stopped run; it returns how many facts
 // it recorded in all runs.
@@ -56,17 +101,9 @@ func (b *Backfill) Run(ctx context.Context, repo forges.RepoRef) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if cur == nil || cur.Phase == "done" || !cur.Since.Equal(b.Since.UTC()) {
-		// A new run, or one with another start date: from the beginning (the
-		// facts already recorded are skipped by their IDs).
-		facts := 0
-		if cur != nil {
-			facts = cur.Facts
-		}
-		cur = &store.BackfillCursor{Phase: "pulls", Page: 1, Since: b.Since.UTC(), Facts: facts}
-	}
+	cur = b.startOrResume(cur)
 	for cur.Phase != "done" {
-		events, next, err := b.page(ctx, repo, cur.Phase, cur.Page)
+		events, next, err := b.page(ctx, repo, cur.Phase, cur.Page, changedSince(cur))
 		if err != nil {
 			return cur.Facts, err
 		}
@@ -79,7 +116,10 @@ func (b *Backfill) Run(ctx context.Context, repo forges.RepoRef) (int, error) {
 		}
 		nextCur := *cur
 		if next == 0 {
-			nextCur.Phase, nextCur.Page = backfillPhases[indexOf(backfillPhases, cur.Phase)+1], 1
+			nextCur.Phase, nextCur.Page = nextPhase(cur.Phase), 1
+			if nextCur.Phase == "done" {
+				nextCur.CompleteAsOf = cur.RunStarted
+			}
 		} else {
 			nextCur.Page = next
 		}
@@ -98,22 +138,14 @@ func (b *Backfill) Run(ctx context.Context, repo forges.RepoRef) (int, error) {
 	return cur.Facts, nil
 }
 
-func indexOf(xs []string, x string) int {
-	for i, y := range xs {
-		if y == x {
-			return i
-		}
-	}
-	return len(xs) - 2
-}
-
 // page reads one page of a phase and turns it into the events a webhook
 // would have delivered.
-func (b *Backfill) page(ctx context.Context, repo forges.RepoRef, phase string, page int) (events []*forges.Event, next int, err error) {
+func (b *Backfill) page(ctx context.Context, repo forges.RepoRef, phase string, page int, changed time.Time) (events []*forges.Event, next int, err error) {
 	defer func() {
 		if err != nil && ctx.Err() == nil {
 			err = &wordsError{err: err, msg: fmt.Sprintf("reading %s on %s (page %d) failed: %s (run it again: it resumes where it stopped)",
-				map[string]string{"pulls": "its closed pull requests", "issues": "its issues", "releases": "its releases"}[phase],
+				map[string]string{"pulls": "its closed pull requests", "issues": "its issues", "releases": "its releases",
+					"updated": "the issues and pull requests changed since the last run"}[phase],
 				b.Forge, page, forges.Problem(err))}
 		}
 	}()
@@ -129,25 +161,72 @@ func (b *Backfill) page(ctx context.Context, repo forges.RepoRef, phase string, 
 		case "issues":
 			var is []forges.Issue
 			if is, next, err = b.Client.ListIssues(ctx, repo, page); err == nil {
-				for i := range is {
-					if !is[i].IsPull && !is[i].CreatedAt.Before(b.Since) {
-						events = append(events, b.event(repo, forges.KindIssue, forges.ActionOpened, is[i].CreatedAt, func(ev *forges.Event) { ev.Issue = &is[i] }))
-					}
-				}
+				events = b.issueEvents(repo, is)
 			}
+		case "updated":
+			events, next, err = b.changedEvents(ctx, repo, changed, page)
 		case "releases":
 			var rs []forges.Release
 			if rs, next, err = b.Client.ListReleases(ctx, repo, page); err == nil {
+				published, older := 0, 0
 				for i := range rs {
-					if !rs[i].Draft && !rs[i].PublishedAt.Before(b.Since) {
+					if rs[i].Draft {
+						continue
+					}
+					published++
+					if rs[i].PublishedAt.Before(changed) {
+						older++
+					}
+					if !rs[i].PublishedAt.Before(b.Since) {
 						events = append(events, b.event(repo, forges.KindRelease, forges.ActionPublished, rs[i].PublishedAt, func(ev *forges.Event) { ev.Release = &rs[i] }))
 					}
+				}
+				// Releases come newest first: a page whose releases are all
+				// older than the last run is where the new ones end.
+				if !changed.IsZero() && published > 0 && older == published {
+					next = 0
 				}
 			}
 		}
 		return err
 	})
 	return events, next, err
+}
+
+// issueEvents are the openings of the issues (not pull requests) in is.
+func (b *Backfill) issueEvents(repo forges.RepoRef, is []forges.Issue) []*forges.Event {
+	var events []*forges.Event
+	for i := range is {
+		if !is[i].IsPull && !is[i].CreatedAt.Before(b.Since) {
+			events = append(events, b.event(repo, forges.KindIssue, forges.ActionOpened, is[i].CreatedAt, func(ev *forges.Event) { ev.Issue = &is[i] }))
+		}
+	}
+	return events
+}
+
+// changedEvents are one page of the issues and pull requests updated since
+// changed as events: new issues' openings, and the merges and reviews of the
+// closed pull requests among them (a review or a merge updates its pull
+// request).
+func (b *Backfill) changedEvents(ctx context.Context, repo forges.RepoRef, changed time.Time, page int) ([]*forges.Event, int, error) {
+	is, next, err := b.Client.ListUpdatedIssues(ctx, repo, changed, page)
+	if err != nil {
+		return nil, 0, err
+	}
+	events := b.issueEvents(repo, is)
+	var prs []forges.PullRequest
+	for _, i := range is {
+		if !i.IsPull || i.State != "closed" {
+			continue
+		}
+		pr, err := b.Client.GetPull(ctx, repo, i.Number)
+		if err != nil {
+			return nil, 0, err
+		}
+		prs = append(prs, *pr)
+	}
+	more, err := b.pullEvents(ctx, repo, prs)
+	return append(events, more...), next, err
 }
 
 // pullEvents are a page of closed pull requests as events: the merge of

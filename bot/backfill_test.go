@@ -125,3 +125,56 @@ func TestBackfillWaitsAndResumes(t *testing.T) {
 		t.Errorf("cursor at the end %+v", cur)
 	}
 }
+
+// TestBackfillIncremental: a run after one that finished asks the forge only
+// for what changed since that one began (the issues and pull requests
+// updated since, the releases down to the first older one), records what is
+// new, and skips what is not.
+func TestBackfillIncremental(t *testing.T) {
+	f := backfillForge(t)
+	_, st, _ := newTestOutbox(t, f)
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	now := t0
+	b := &Backfill{Forge: "gitea", Client: f, Store: st, Now: func() time.Time { return now }}
+	repo := forges.RepoRef{Owner: "federation", Name: "commons"}
+	rel := f.releases[0][0]
+	old := forges.Release{ID: 7, Tag: "v0.0.1", Name: "v0.0.1", Author: rel.Author, PublishedAt: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)}
+	f.releases = [][]forges.Release{f.releases[0], {old}}
+	if n, err := b.Run(context.Background(), repo); err != nil || n != 6 {
+		t.Fatalf("first run: %d %v", n, err)
+	}
+	if cur, _ := st.GetBackfill(context.Background(), "gitea", repo.FullName()); cur.Phase != "done" || !cur.CompleteAsOf.Equal(t0) {
+		t.Fatalf("cursor after the first run %+v, want done, complete as of %v", cur, t0)
+	}
+
+	// A day later: #4 merged, a new release; nothing else changed.
+	now = t0.Add(24 * time.Hour)
+	pr4 := f.pulls[0][0]
+	pr4.Number, pr4.MergedAt = 4, t0.Add(2*time.Hour)
+	f.pullsByNum = map[int64]forges.PullRequest{4: pr4}
+	f.updated = []forges.Issue{{Number: 4, IsPull: true, State: "closed", Title: pr4.Title, Author: pr4.Author,
+		CreatedAt: t0.Add(time.Hour), ClosedAt: pr4.MergedAt}}
+	v2 := rel
+	v2.ID, v2.Tag, v2.Name, v2.PublishedAt = 100, "v0.2.0", "v0.2.0", t0.Add(3*time.Hour)
+	f.releases = [][]forges.Release{{v2}, f.releases[0], {old}}
+	f.pages = nil
+	b.New, b.Seen = 0, 0
+	n, err := b.Run(context.Background(), repo)
+	if err != nil || n != 8 || b.New != 2 {
+		t.Fatalf("second run: %d facts in all, %d new, %v; want 8 and 2", n, b.New, err)
+	}
+	if want := []string{"releases 1", "releases 2"}; !slices.Equal(f.pages, want) {
+		t.Errorf("second run listed %v, want only %v (no full lists of pulls or issues, no release older than the first run)", f.pages, want)
+	}
+	if f.count("ListUpdatedIssues") != 1 || f.count("GetPull") != 1 {
+		t.Errorf("ListUpdatedIssues %d, GetPull %d calls; want 1 each", f.count("ListUpdatedIssues"), f.count("GetPull"))
+	}
+	facts, _ := st.Facts(context.Background())
+	var kinds []string
+	for _, fa := range facts[6:] {
+		kinds = append(kinds, string(fa.Kind))
+	}
+	if len(facts) != 8 || !slices.Equal(kinds, []string{"pr_merged", "release_published"}) {
+		t.Errorf("%d facts in the ledger, the new ones %v; want 8, the merge of #4 and v0.2.0", len(facts), kinds)
+	}
+}

@@ -12,28 +12,31 @@ import (
 // the next page to read, the start date it was run with, and the facts
 // recorded so far.
 type BackfillCursor struct {
-	Phase string // "pulls", "issues", "releases" or "done"
+	Phase string // "pulls", "issues", "releases", "updated" or "done"
 	Page  int
 	Since time.Time
 	Facts int
+	// RunStarted is when the run under way (or the last one) began, and
+	// CompleteAsOf when the last run that finished began: everything the
+	// forge had then is recorded, so the next run asks only for what
+	// changed after it. Zero until a run finishes.
+	RunStarted, CompleteAsOf time.Time
 }
 
 // GetBackfill returns the cursor of forge:repo, or nil when no backfill
 // has started.
 func (s *Store) GetBackfill(ctx context.Context, forge, repo string) (*BackfillCursor, error) {
 	var c BackfillCursor
-	var since int64
-	err := s.read.QueryRowContext(ctx, `SELECT phase, page, since, facts FROM backfill WHERE forge = ? AND repo = ?`, forge, repo).
-		Scan(&c.Phase, &c.Page, &since, &c.Facts)
+	var since, started, asOf int64
+	err := s.read.QueryRowContext(ctx, `SELECT phase, page, since, facts, run_started, complete_as_of FROM backfill WHERE forge = ? AND repo = ?`, forge, repo).
+		Scan(&c.Phase, &c.Page, &since, &c.Facts, &started, &asOf)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("backfill cursor: %w", err)
 	}
-	if since != 0 {
-		c.Since = time.Unix(0, since).UTC()
-	}
+	c.Since, c.RunStarted, c.CompleteAsOf = fromUnixNano(since), fromUnixNano(started), fromUnixNano(asOf)
 	return &c, nil
 }
 
@@ -50,9 +53,11 @@ func (s *Store) SaveBackfillPage(ctx context.Context, forge, repo string, c Back
 	if err != nil {
 		return 0, fmt.Errorf("backfill page: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO backfill (forge, repo, phase, page, since, facts) VALUES (?, ?, ?, ?, ?, ?)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO backfill (forge, repo, phase, page, since, facts, run_started, complete_as_of)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (forge, repo) DO UPDATE SET phase = excluded.phase, page = excluded.page, since = excluded.since,
-		facts = backfill.facts + ?`, forge, repo, c.Phase, c.Page, unixNano(c.Since), n, n); err != nil {
+		facts = backfill.facts + ?, run_started = excluded.run_started, complete_as_of = excluded.complete_as_of`,
+		forge, repo, c.Phase, c.Page, unixNano(c.Since), n, unixNano(c.RunStarted), unixNano(c.CompleteAsOf), n); err != nil {
 		return 0, fmt.Errorf("backfill page: %w", err)
 	}
 	return n, tx.Commit()
@@ -65,4 +70,12 @@ func unixNano(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixNano()
+}
+
+// fromUnixNano is the inverse of unixNano: 0 is the zero time.
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
 }

@@ -80,6 +80,11 @@ CREATE INDEX deliveries_done ON deliveries (done_at) WHERE pruned_at IS NULL AND
 );
 CREATE INDEX events_repo ON events (forge, repo, at);`,
 	},
+	{ // 8
+		name: "backfill: when a run began and as of when the last finished one is complete (incremental backfill)",
+		sql: `ALTER TABLE backfill ADD COLUMN run_started INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE backfill ADD COLUMN complete_as_of INTEGER NOT NULL DEFAULT 0;`,
+	},
 }
 
 // legacyVersion is the schema of the last release without versions

@@ -57,7 +57,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		case facts < 0:
 			fmt.Fprintf(stderr, "\raccord backfill: %s%s", phase, clearLine(tty))
 		case tty:
-			fmt.Fprintf(stderr, "\raccord backfill %s:%s: %s page %d, %d facts\x1b[K", f.Name, pos[1], phase, page, facts)
+			fmt.Fprintf(stderr, "\raccord backfill %s:%s: %s page %d, %d facts\x1b[K", f.Name, pos[1], backfillPhaseWords[phase], page, facts)
 		}
 	}
 	n, err := b.Run(ctx, forges.RepoRef{Owner: owner, Name: name})
@@ -71,6 +71,10 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		f.Name, pos[1], b.New, b.Seen, n)
 	return nil
 }
+
+// backfillPhaseWords name what each phase of a backfill reads.
+var backfillPhaseWords = map[string]string{"pulls": "closed pull requests", "issues": "issues",
+	"releases": "releases", "updated": "changes since the last run"}
 
 // isTerminal reports whether w is a terminal, for the progress line.
 func isTerminal(w io.Writer) bool {

@@ -56,10 +56,26 @@ func TestBackfillGitea(t *testing.T) {
 	if _, _, err := st.VerifyLedger(context.Background()); err != nil {
 		t.Error(err)
 	}
+	// The second run asks only for what changed since the first began:
+	// Gitea answers that nothing did, and the releases stop at the first
+	// older than the first run (its two releases, already in the ledger).
+	srv.Handle("GET", "/api/v1/repos/federation/commons/issues", fixtures.Response{Status: 200,
+		Headers: map[string]string{"Content-Type": "application/json;charset=utf-8", "X-Total-Count": "0"}, Body: json.RawMessage(`[]`)})
+	before := len(srv.Requests())
 	out2, _, code := accord(t, dir, env, "backfill", "gitea", "federation/commons", "--config", cfg)
 	again, _ := st.Facts(context.Background())
-	if code != 0 || len(again) != len(facts) || !strings.Contains(out2, "backfilled: 0 new facts recorded, 8 already in the ledger") {
+	if code != 0 || len(again) != len(facts) || !strings.Contains(out2, "backfilled: 0 new facts recorded, 2 already in the ledger (8 from this repository in all runs)") {
 		t.Errorf("second run: %d, %d facts, want %d: %s", code, len(again), len(facts), out2)
+	}
+	var asked []string
+	for _, r := range srv.Requests()[before:] {
+		asked = append(asked, r.Path+"?since="+r.Query.Get("since"))
+		if strings.HasSuffix(r.Path, "/pulls") || strings.Contains(r.Path, "/reviews") || (strings.HasSuffix(r.Path, "/issues") && r.Query.Get("since") == "") {
+			t.Errorf("the second run read the whole past again: %s", r.Path)
+		}
+	}
+	if len(asked) != 2 {
+		t.Errorf("the second run asked %v; want the changed issues and one page of releases", asked)
 	}
 	for _, c := range [][]string{{"backfill", "gitea"}, {"backfill", "gitea", "x/y", "--since", "yesterday"}, {"backfill", "nope", "x/y"}} {
 		if _, _, code := accord(t, dir, env, append(c, "--config", cfg)...); code == 0 {
