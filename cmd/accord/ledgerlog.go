@@ -94,7 +94,7 @@ func checkpointsOf(cfg *config.Config, st *store.Store) (*bot.Checkpoints, error
 
 // ledgerCheckpoint prints the latest signed checkpoint, signing one now if
 // the log grew since.
-func ledgerCheckpoint(ctx context.Context, a *ledgerArgs, stdout, _ io.Writer) error {
+func ledgerCheckpoint(ctx context.Context, a *ledgerArgs, stdout, stderr io.Writer) error {
 	cfg, st, err := openLedger(a)
 	if err != nil {
 		return err
@@ -112,7 +112,7 @@ func ledgerCheckpoint(ctx context.Context, a *ledgerArgs, stdout, _ io.Writer) e
 		return errors.New("no checkpoint has been signed: set ledger.key_file (make a key with accord ledger keygen --out FILE)")
 	}
 	if size, _, err := st.TreeHead(ctx); err == nil && size > cp.Size && cps.Sign == nil {
-		fmt.Fprintf(os.Stderr, "accord ledger checkpoint: the log has %d entries since; without ledger.key_file none is signed\n", size)
+		fmt.Fprintf(stderr, "accord ledger checkpoint: the log has %d entries since; without ledger.key_file none is signed\n", size)
 	}
 	_, err = io.WriteString(stdout, cp.Signed)
 	return err
