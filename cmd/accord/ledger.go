@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/accord-coop/accord/config"
 	"github.com/accord-coop/accord/ledger"
@@ -105,7 +106,7 @@ func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{fmt.Sprintf("unknown subcommand %q: use verify, export, keygen, checkpoint, prove, check-proof or witness", pos[0])}
 	}
 	for name := range a.set {
-		if name != "config" && !contains(sub.flags, name) {
+		if name != "config" && !slices.Contains(sub.flags, name) {
 			return usageError{fmt.Sprintf("--%s is not a flag of ledger %s", name, pos[0])}
 		}
 	}
@@ -116,15 +117,6 @@ func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{fmt.Sprintf("ledger %s needs %d argument(s)", pos[0], sub.args)}
 	}
 	return sub.run(ctx, a, stdout, stderr)
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // openLedger opens the configured database, which must exist: opening
@@ -230,8 +222,15 @@ func ledgerVerify(ctx context.Context, a *ledgerArgs, stdout, stderr io.Writer) 
 	}
 	res := w.finish(err)
 	if res == nil && st != nil {
-		// The tree the database keeps must be the tree of its entries.
-		if n, root, terr := st.TreeHead(ctx); terr != nil || n != w.chain.Count() || root != w.prefix.Root() {
+		// The tree the database keeps must be the tree of its entries. It is
+		// compared at the size walked: a running serve may have appended
+		// since, which is no tampering.
+		n, _, terr := st.TreeHead(ctx)
+		var root tlog.Hash
+		if terr == nil && n >= w.chain.Count() {
+			root, terr = tlog.TreeHash(w.chain.Count(), st.HashReader(ctx))
+		}
+		if terr != nil || n < w.chain.Count() || root != w.prefix.Root() {
 			res = fmt.Errorf("the Merkle tree the database keeps (%d leaves) is not that of its %d entries: its ledger_tree table was changed", n, w.chain.Count())
 		}
 	}
