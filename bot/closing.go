@@ -31,6 +31,10 @@ type reconciled struct {
 	Unreadable int  // vote comments created in time but edited after the deadline, never received: their ballot at the deadline is unknown
 }
 
+// errNeedPolicyFiles stops a close that passes a policy change until the
+// files it approves are read.
+var errNeedPolicyFiles = errors.New("the policy files a pass approves are needed")
+
 // close ends p in one transaction with its tally: the outcome (by kind),
 // the result label instead of vote/open, the commit status on a pull
 // request, the status and result comments, and the outcome in the ledger.
@@ -41,16 +45,15 @@ func (h *Proposals) close(ctx context.Context, p *store.Proposal, kind closeKind
 	if err != nil {
 		return false, err
 	}
-	approves := ""
-	if p.Kind == store.ProposalPolicy && kind != closeCancelled {
-		// What a pass approves: the files at the head the vote is on. A
-		// later push to the pull request is a new head, and a new vote.
-		if approves, _, _, err = h.Policies.PullChange(ctx, p.HeadSHA); err != nil {
-			return false, fmt.Errorf("proposal %d: the policy files at %s: %w", p.ID, p.HeadSHA, err)
-		}
-	}
+	// What a pass of a policy change approves: the files at the head the
+	// vote is on (a later push is a new head, and a new vote). They are
+	// read from the forge only once the tally passes, outside the
+	// transaction, which then runs again: most closes (the check after each
+	// vote whether the outcome is decided) never need them.
+	needFiles := p.Kind == store.ProposalPolicy && kind != closeCancelled
+	approves, fetched := "", false
 	now := h.now()
-	ok, err := h.Store.CloseProposal(ctx, now, p.ID, func(p *store.Proposal, votes []store.VoteRow) (store.Closing, error) {
+	decide := func(p *store.Proposal, votes []store.VoteRow) (store.Closing, error) {
 		t := tallyOf(set, p, votes)
 		outcome := t.Outcome
 		switch {
@@ -59,13 +62,24 @@ func (h *Proposals) close(ctx context.Context, p *store.Proposal, kind closeKind
 		case kind == closeIfDecided && !t.Decided:
 			return store.Closing{}, nil
 		}
+		if outcome == tally.OutcomePassed && needFiles && !fetched {
+			return store.Closing{}, errNeedPolicyFiles
+		}
 		c := h.closing(set, p, t, votes, outcome, why, rec, now)
 		if outcome == tally.OutcomePassed && approves != "" {
 			c.Approval = &store.PolicyApproval{Content: approves, HeadSHA: p.HeadSHA}
 			c.Entries[0].Body.(map[string]any)["approves"] = map[string]string{"content": approves, "head": p.HeadSHA}
 		}
 		return c, nil
-	})
+	}
+	ok, err := h.Store.CloseProposal(ctx, now, p.ID, decide)
+	if errors.Is(err, errNeedPolicyFiles) {
+		if approves, _, _, err = h.Policies.PullChange(ctx, p.HeadSHA); err != nil {
+			return false, fmt.Errorf("proposal %d: the policy files at %s: %w", p.ID, p.HeadSHA, err)
+		}
+		fetched = true
+		ok, err = h.Store.CloseProposal(ctx, now, p.ID, decide)
+	}
 	if ok && h.Log != nil {
 		h.Log.Info("proposal closed", "proposal", p.ID, "forge", p.Forge, "repo", p.Repo, "number", p.Number, "why", why)
 	}
