@@ -339,3 +339,25 @@ func TestCheckpointsPublishedAndWitnessed(t *testing.T) {
 		t.Errorf("witness of another history: %d %q %q", code, out, errOut)
 	}
 }
+
+// TestCLICheckpointIsPublished: a checkpoint that `accord ledger
+// checkpoint` signs, with a governance repo configured, is queued for
+// publishing as serve's are; serve would otherwise never publish that size.
+func TestCLICheckpointIsPublished(t *testing.T) {
+	dir := t.TempDir()
+	cfg, db, _ := keyedLedger(t, dir, 30)
+	key := filepath.Join(dir, "ledger.key")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`database: %s
+ledger: {key_file: %s}
+policies: {repo: "gitea:federation/governance", ref: main, path: policies}
+forges:
+  - {name: gitea, type: gitea, base_url: "http://127.0.0.1:1", token_env: TEST_GITEA_TOKEN, webhook_secrets_env: TEST_GITEA_SECRETS}
+`, db, key)), 0o600)
+	if out, errOut, code := accord(t, dir, nil, "ledger", "checkpoint", "--config", cfg); code != 0 || !strings.Contains(out, "\n30\n") {
+		t.Fatalf("checkpoint: %d %q %q", code, out, errOut)
+	}
+	out, errOut, code := accord(t, dir, nil, "outbox", "--config", cfg, "--format", "json")
+	if code != 0 || !strings.Contains(out, "publish_checkpoint") || !strings.Contains(out, "gitea/checkpoint/30") {
+		t.Errorf("outbox after a CLI checkpoint: %d %q %q; want the checkpoint of 30 queued for publishing", code, out, errOut)
+	}
+}

@@ -83,13 +83,18 @@ func ledgerKeygen(_ context.Context, a *ledgerArgs, stdout, stderr io.Writer) er
 }
 
 // checkpointsOf are the checkpoints of the config's database, signed with
-// its key if it has one.
+// its key if it has one, and published where serve publishes them: a
+// checkpoint signed here is queued for serve's outbox, not left unpublished.
 func checkpointsOf(cfg *config.Config, st *store.Store) (*bot.Checkpoints, error) {
 	sign, err := checkpointSigner(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &bot.Checkpoints{Store: st, Sign: sign}, nil
+	pols, err := policiesFor(cfg, nil, st, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &bot.Checkpoints{Store: st, Sign: sign, Publish: publishTarget(pols.Source)}, nil
 }
 
 // ledgerCheckpoint prints the latest signed checkpoint, signing one now if

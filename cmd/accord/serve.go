@@ -118,9 +118,7 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		return nil, nil, nil, err
 	}
 	checkpoints := &bot.Checkpoints{Store: st, Sign: sign, Published: outbox.Notify, Every: cfg.Ledger.CheckpointEvery, Now: now, Log: log}
-	if src := pols.Source; src.Dir == "" {
-		checkpoints.Publish = &bot.PublishTarget{Forge: src.Forge, Repo: src.Repo, Branch: src.Ref, Dir: src.Path}
-	}
+	checkpoints.Publish = publishTarget(pols.Source)
 	outbox.Checkpoint = checkpoints.Text
 	pols.Accepted = func(ctx context.Context) {
 		if _, err := checkpoints.Latest(ctx); err != nil {
@@ -211,6 +209,15 @@ func policiesFor(cfg *config.Config, clients map[string]forges.Client, st *store
 	owner, name, _ := strings.Cut(repo, "/")
 	p.Source = bot.PolicySource{Forge: forge, Repo: forges.RepoRef{Owner: owner, Name: name}, Ref: cfg.Policies.Ref, Path: cfg.Policies.Path}
 	return p, nil
+}
+
+// publishTarget is where signed checkpoints are published: beside the
+// policy files of a governance repo; nil for a policies directory.
+func publishTarget(src bot.PolicySource) *bot.PublishTarget {
+	if src.Dir != "" || src.Forge == "" {
+		return nil
+	}
+	return &bot.PublishTarget{Forge: src.Forge, Repo: src.Repo, Branch: src.Ref, Dir: src.Path}
 }
 
 // webhooksFor makes each configured forge's webhook adapter.
