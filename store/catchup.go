@@ -30,14 +30,7 @@ func (s *Store) GetCatchUp(ctx context.Context, forge, repo string) (*CatchUpCur
 	if err != nil {
 		return nil, fmt.Errorf("catch-up cursor: %w", err)
 	}
-	c := &CatchUpCursor{}
-	if since != 0 {
-		c.Since = time.Unix(0, since).UTC()
-	}
-	if last != 0 {
-		c.LastEvent = time.Unix(0, last).UTC()
-	}
-	return c, nil
+	return &CatchUpCursor{Since: fromUnixNano(since), LastEvent: fromUnixNano(last)}, nil
 }
 
 // SaveCatchUp stores forge:repo's cursor.

@@ -177,8 +177,8 @@ func (w *treeWriter) catchUp(upTo int64) error {
 // made before the tree existed gets it in place (its entries unchanged).
 func syncTree(ctx context.Context, db *sql.DB, batch int64) error {
 	for {
-		var count int64
-		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger`).Scan(&count); err != nil {
+		var count int64 // seq runs from 1 without gaps: MAX is the count, from the key
+		if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM ledger`).Scan(&count); err != nil {
 			return err
 		}
 		n, err := treeSize(ctx, db)
