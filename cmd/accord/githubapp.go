@@ -109,7 +109,13 @@ func runGitHubApp(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	defer srv.Close()
+	// Shut down gracefully: the callback's page is still being written when
+	// its handler hands over the result, and Close would cut it off.
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
 	fmt.Fprintf(stdout, "Open %s/ in your browser and press the button: GitHub creates the App %q", local, *name)
 	if *org != "" {
 		fmt.Fprintf(stdout, " in %s", *org)
