@@ -279,11 +279,16 @@ func clipLog(s string) string {
 	if len(s) <= clipBytes {
 		return s
 	}
-	cut := clipBytes
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	return s[:runeCut(s, clipBytes)] + "…"
+}
+
+// runeCut is the largest cut ≤ n of s that does not split a UTF-8
+// character (n < len(s)).
+func runeCut(s string, n int) int {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return s[:cut] + "…"
+	return n
 }
 
 // isJSONObject reports whether b is one valid JSON object.

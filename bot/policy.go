@@ -428,7 +428,7 @@ func clipWords(s string, n int) string {
 	if i := strings.LastIndex(s[:n-1], " "); i > 0 {
 		return s[:i] + "…"
 	}
-	return s[:n-1] + "…"
+	return s[:runeCut(s, n-1)] + "…"
 }
 
 // policyStatus is the commit status for a check's errors.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/accord-coop/accord/forges"
 	"github.com/accord-coop/accord/ledger"
@@ -271,4 +272,17 @@ func policyEntry(t *testing.T, st *store.Store, version string) PolicyEntry {
 		t.Fatal(err)
 	}
 	return pe
+}
+
+// TestClipWordsKeepsUTF8: a description clipped without a space to cut at
+// does not split a character.
+func TestClipWordsKeepsUTF8(t *testing.T) {
+	s := strings.Repeat("é", 100) // 200 bytes, no space
+	got := clipWords(s, 140)
+	if !utf8.ValidString(got) || len(got) > 142 || !strings.HasSuffix(got, "…") {
+		t.Errorf("clipWords: %q (%d bytes), want valid UTF-8 ending in …", got, len(got))
+	}
+	if got := clipWords("short", 140); got != "short" {
+		t.Errorf("clipWords of a short string: %q", got)
+	}
 }
