@@ -77,8 +77,9 @@ func (b *breaker) result(forge string, now time.Time, failed bool) bool {
 }
 
 // forgeDown reports whether err is a forge failing for now (down, timing
-// out, 5xx, rate-limited): what the breaker counts.
+// out, 5xx, rate-limited): what the breaker counts. A Conflict is
+// temporary for its item but is the forge answering, not failing.
 func forgeDown(err error) bool {
 	var ae *forges.APIError
-	return errors.As(err, &ae) && ae.Temporary()
+	return errors.As(err, &ae) && ae.Temporary() && !ae.Conflict
 }

@@ -773,3 +773,25 @@ func TestOutboxHoldsAFailingForge(t *testing.T) {
 		}
 	}
 }
+
+// TestForgeDownLeavesConflictsOut: a write refused as a Conflict is the
+// forge answering; the breaker counts only a forge failing.
+func TestForgeDownLeavesConflictsOut(t *testing.T) {
+	cases := []struct {
+		err  error
+		down bool
+	}{
+		{&forges.APIError{Status: 502}, true},
+		{&forges.APIError{Status: 0, Message: "connection refused"}, true},
+		{&forges.APIError{Status: 429}, true},
+		{&forges.APIError{Status: 409, Conflict: true}, false},
+		{&forges.APIError{Status: 422, Conflict: true}, false},
+		{&forges.APIError{Status: 404}, false},
+		{nil, false},
+	}
+	for _, c := range cases {
+		if got := forgeDown(c.err); got != c.down {
+			t.Errorf("forgeDown(%v) = %v, want %v", c.err, got, c.down)
+		}
+	}
+}
