@@ -32,8 +32,9 @@ type Backfill struct {
 	// no review ID: their review facts are identified without it, and so
 	// must be here.
 	ReviewIDs bool
-	// Progress, if set, is told after each page.
-	Progress func(phase string, page, facts int)
+	// Progress, if set, is told after each page and before each wait for
+	// a rate limit.
+	Progress func(BackfillProgress)
 	// Wait sleeps until t or ctx ends (tests make it instant).
 	Wait func(ctx context.Context, t time.Time) error
 	Now  func() time.Time
@@ -41,6 +42,24 @@ type Backfill struct {
 	// New and Seen count, for the last Run, the facts it recorded and the
 	// facts it found already in the ledger (a second run's are all seen).
 	New, Seen int
+
+	at BackfillProgress // the page being read, for Progress during a wait
+}
+
+// BackfillProgress is where a backfill stands.
+type BackfillProgress struct {
+	// Phase is the list being read: pulls (closed pull requests), issues,
+	// updated (what changed since the last run), releases.
+	Phase string
+	// Page is the page just read; LastPage the phase's last page as the
+	// forge tells it, 0 when it does not say.
+	Page, LastPage int
+	// Facts is how many facts this repository's backfill has recorded,
+	// over every run.
+	Facts int
+	// RateLimitedUntil, when set, says the backfill waits for the forge's
+	// rate limit to reset before it reads Page (again).
+	RateLimitedUntil time.Time
 }
 
 // A first run reads the repository's whole past: closed pull requests,
@@ -102,7 +121,12 @@ func (b *Backfill) Run(ctx context.Context, repo forges.RepoRef) (int, error) {
 		return 0, err
 	}
 	cur = b.startOrResume(cur)
+	b.at = BackfillProgress{}
 	for cur.Phase != "done" {
+		if b.at.Phase != cur.Phase {
+			b.at.LastPage = 0
+		}
+		b.at.Phase, b.at.Page, b.at.Facts = cur.Phase, cur.Page, cur.Facts
 		events, next, err := b.page(ctx, repo, cur.Phase, cur.Page, changedSince(cur))
 		if err != nil {
 			return cur.Facts, err
@@ -115,13 +139,13 @@ func (b *Backfill) Run(ctx context.Context, repo forges.RepoRef) (int, error) {
 			}
 		}
 		nextCur := *cur
-		if next == 0 {
+		if next.Next == 0 {
 			nextCur.Phase, nextCur.Page = nextPhase(cur.Phase), 1
 			if nextCur.Phase == "done" {
 				nextCur.CompleteAsOf = cur.RunStarted
 			}
 		} else {
-			nextCur.Page = next
+			nextCur.Page = next.Next
 		}
 		es := entries(act)
 		n, err := b.Store.SaveBackfillPage(ctx, b.Forge, repo.FullName(), nextCur, b.Now(), es)
@@ -130,8 +154,9 @@ func (b *Backfill) Run(ctx context.Context, repo forges.RepoRef) (int, error) {
 		}
 		b.New, b.Seen = b.New+n, b.Seen+len(es)-n
 		nextCur.Facts = cur.Facts + n
+		b.at.LastPage, b.at.Facts = next.Last, nextCur.Facts
 		if b.Progress != nil {
-			b.Progress(cur.Phase, cur.Page, nextCur.Facts)
+			b.Progress(b.at)
 		}
 		cur = &nextCur
 	}
@@ -140,7 +165,7 @@ func (b *Backfill) Run(ctx context.Context, repo forges.RepoRef) (int, error) {
 
 // page reads one page of a phase and turns it into the events a webhook
 // would have delivered.
-func (b *Backfill) page(ctx context.Context, repo forges.RepoRef, phase string, page int, changed time.Time) (events []*forges.Event, next int, err error) {
+func (b *Backfill) page(ctx context.Context, repo forges.RepoRef, phase string, page int, changed time.Time) (events []*forges.Event, next forges.Page, err error) {
 	defer func() {
 		if err != nil && ctx.Err() == nil {
 			err = &wordsError{err: err, msg: fmt.Sprintf("reading %s on %s (page %d) failed: %s (run it again: it resumes where it stopped)",
@@ -184,7 +209,7 @@ func (b *Backfill) page(ctx context.Context, repo forges.RepoRef, phase string, 
 				// Releases come newest first: a page whose releases are all
 				// older than the last run is where the new ones end.
 				if !changed.IsZero() && published > 0 && older == published {
-					next = 0
+					next = forges.Page{Last: page}
 				}
 			}
 		}
@@ -208,10 +233,10 @@ func (b *Backfill) issueEvents(repo forges.RepoRef, is []forges.Issue) []*forges
 // changed as events: new issues' openings, and the merges and reviews of the
 // closed pull requests among them (a review or a merge updates its pull
 // request).
-func (b *Backfill) changedEvents(ctx context.Context, repo forges.RepoRef, changed time.Time, page int) ([]*forges.Event, int, error) {
+func (b *Backfill) changedEvents(ctx context.Context, repo forges.RepoRef, changed time.Time, page int) ([]*forges.Event, forges.Page, error) {
 	is, next, err := b.Client.ListUpdatedIssues(ctx, repo, changed, page)
 	if err != nil {
-		return nil, 0, err
+		return nil, next, err
 	}
 	events := b.issueEvents(repo, is)
 	var prs []forges.PullRequest
@@ -221,7 +246,7 @@ func (b *Backfill) changedEvents(ctx context.Context, repo forges.RepoRef, chang
 		}
 		pr, err := b.Client.GetPull(ctx, repo, i.Number)
 		if err != nil {
-			return nil, 0, err
+			return nil, next, err
 		}
 		prs = append(prs, *pr)
 	}
@@ -282,7 +307,9 @@ func (b *Backfill) retry(ctx context.Context, call func() error) error {
 				until = b.Now().Add(time.Minute)
 			}
 			if b.Progress != nil {
-				b.Progress("rate limited until "+until.UTC().Format(time.RFC3339), 0, -1)
+				at := b.at
+				at.RateLimitedUntil = until
+				b.Progress(at)
 			}
 			if werr := b.Wait(ctx, until); werr != nil {
 				return werr

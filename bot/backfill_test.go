@@ -79,6 +79,36 @@ func TestBackfillRecordsWhatWebhooksWould(t *testing.T) {
 	}
 }
 
+// TestBackfillProgress: after each page Progress hears the phase, the page,
+// the phase's last page as the forge said it, and the facts so far; a wait
+// for a rate limit names the page it waits to read.
+func TestBackfillProgress(t *testing.T) {
+	f := backfillForge(t)
+	_, st, _ := newTestOutbox(t, f)
+	reset := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	var got []BackfillProgress
+	b := &Backfill{Forge: "gitea", Client: f, Store: st, Wait: func(context.Context, time.Time) error { return nil }}
+	b.Progress = func(p BackfillProgress) {
+		got = append(got, p)
+		if len(got) == 1 { // the forge rate-limits the read of page 2
+			f.fail = []error{&forges.APIError{Forge: "gitea", Op: "ListClosedPulls", Status: 429, RetryAt: reset}}
+		}
+	}
+	if _, err := b.Run(context.Background(), forges.RepoRef{Owner: "federation", Name: "commons"}); err != nil {
+		t.Fatal(err)
+	}
+	want := []BackfillProgress{
+		{Phase: "pulls", Page: 1, LastPage: 2, Facts: 3},
+		{Phase: "pulls", Page: 2, LastPage: 2, Facts: 3, RateLimitedUntil: reset},
+		{Phase: "pulls", Page: 2, LastPage: 2, Facts: 3},
+		{Phase: "issues", Page: 1, LastPage: 1, Facts: 4},
+		{Phase: "releases", Page: 1, LastPage: 1, Facts: 5},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("progress\n got %+v\nwant %+v", got, want)
+	}
+}
+
 // TestBackfillWaitsAndResumes: a rate limit is waited out, and a backfill
 // that fails half way resumes at the page it stopped at.
 func TestBackfillWaitsAndResumes(t *testing.T) {
@@ -97,9 +127,9 @@ func TestBackfillWaitsAndResumes(t *testing.T) {
 	realReviews := f.reviews
 	f.reviews = map[int64][]forges.Review{2: realReviews[2]}
 	calls := 0
-	b.Progress = func(phase string, page, facts int) {
+	b.Progress = func(p BackfillProgress) {
 		calls++
-		if phase == "pulls" && page == 1 {
+		if p.Phase == "pulls" && p.Page == 1 && p.RateLimitedUntil.IsZero() {
 			f.fail = []error{&forges.APIError{Forge: "gitea", Op: "ListReviews", Status: 404, Message: "not found"}}
 		}
 	}

@@ -367,7 +367,7 @@ func (c *CatchUp) changes(ctx context.Context, forge string, client forges.Clien
 			// An issue's closing is not made up: the list does not say who
 			// closed it, and its fact names the closer.
 		}
-		page = next
+		page = next.Next
 	}
 	for page := 1; page != 0; {
 		cs, next, err := client.ListRepoComments(ctx, repo, since, page)
@@ -399,7 +399,7 @@ func (c *CatchUp) changes(ctx context.Context, forge string, client forges.Clien
 				}
 			})
 		}
-		page = next
+		page = next.Next
 	}
 	numbers := make([]int64, 0, len(issues))
 	for n, is := range issues {
@@ -446,7 +446,7 @@ func (c *CatchUp) changes(ctx context.Context, forge string, client forges.Clien
 		if older {
 			break
 		}
-		page = next
+		page = next.Next
 	}
 	slices.SortStableFunc(out, func(a, b found) int { return a.ev.Time.Compare(b.ev.Time) })
 	return out, nil

@@ -212,21 +212,21 @@ func (f *fakeForge) PullCommits(_ context.Context, _ forges.RepoRef, n int64) ([
 }
 
 // page answers page p of pages, and the next page number.
-func page[T any](f *fakeForge, name string, pages [][]T, p int) ([]T, int, error) {
+func page[T any](f *fakeForge, name string, pages [][]T, p int) ([]T, forges.Page, error) {
 	if err := f.call(name); err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.pages = append(f.pages, fmt.Sprint(name, " ", p))
 	if p < 1 || p > len(pages) {
-		return nil, 0, nil
+		return nil, forges.Page{Last: p}, nil
 	}
 	next := p + 1
 	if next > len(pages) {
 		next = 0
 	}
-	return pages[p-1], next, nil
+	return pages[p-1], forges.Page{Next: next, Last: len(pages)}, nil
 }
 
 func (f *fakeForge) PullFiles(_ context.Context, _ forges.RepoRef, n int64) ([]string, error) {
@@ -240,19 +240,19 @@ func (f *fakeForge) PullFiles(_ context.Context, _ forges.RepoRef, n int64) ([]s
 func (f *fakeForge) FileHistory(_ context.Context, _ forges.RepoRef, path, _ string, limit int) ([]string, error) {
 	return nil, f.call("FileHistory")
 }
-func (f *fakeForge) ListClosedPulls(_ context.Context, _ forges.RepoRef, p int) ([]forges.PullRequest, int, error) {
+func (f *fakeForge) ListClosedPulls(_ context.Context, _ forges.RepoRef, p int) ([]forges.PullRequest, forges.Page, error) {
 	return page(f, "pulls", f.pulls, p)
 }
 func (f *fakeForge) ListReviews(_ context.Context, _ forges.RepoRef, n int64) ([]forges.Review, error) {
 	return f.reviews[n], f.call("ListReviews")
 }
-func (f *fakeForge) ListIssues(_ context.Context, _ forges.RepoRef, p int) ([]forges.Issue, int, error) {
+func (f *fakeForge) ListIssues(_ context.Context, _ forges.RepoRef, p int) ([]forges.Issue, forges.Page, error) {
 	return page(f, "issues", f.issues, p)
 }
-func (f *fakeForge) ListReleases(_ context.Context, _ forges.RepoRef, p int) ([]forges.Release, int, error) {
+func (f *fakeForge) ListReleases(_ context.Context, _ forges.RepoRef, p int) ([]forges.Release, forges.Page, error) {
 	return page(f, "releases", f.releases, p)
 }
-func (f *fakeForge) ListUpdatedIssues(_ context.Context, _ forges.RepoRef, since time.Time, _ int) ([]forges.Issue, int, error) {
+func (f *fakeForge) ListUpdatedIssues(_ context.Context, _ forges.RepoRef, since time.Time, _ int) ([]forges.Issue, forges.Page, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []forges.Issue
@@ -261,7 +261,7 @@ func (f *fakeForge) ListUpdatedIssues(_ context.Context, _ forges.RepoRef, since
 			out = append(out, i)
 		}
 	}
-	return out, 0, f.callLocked("ListUpdatedIssues")
+	return out, forges.Page{Last: 1}, f.callLocked("ListUpdatedIssues")
 }
 func (f *fakeForge) GetPull(_ context.Context, _ forges.RepoRef, n int64) (*forges.PullRequest, error) {
 	f.mu.Lock()
@@ -272,7 +272,7 @@ func (f *fakeForge) GetPull(_ context.Context, _ forges.RepoRef, n int64) (*forg
 	}
 	return &p, f.callLocked("GetPull")
 }
-func (f *fakeForge) ListRepoComments(_ context.Context, _ forges.RepoRef, since time.Time, _ int) ([]forges.IssueComment, int, error) {
+func (f *fakeForge) ListRepoComments(_ context.Context, _ forges.RepoRef, since time.Time, _ int) ([]forges.IssueComment, forges.Page, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []forges.IssueComment
@@ -281,7 +281,7 @@ func (f *fakeForge) ListRepoComments(_ context.Context, _ forges.RepoRef, since 
 			out = append(out, c)
 		}
 	}
-	return out, 0, f.callLocked("ListRepoComments")
+	return out, forges.Page{Last: 1}, f.callLocked("ListRepoComments")
 }
 func (f *fakeForge) RecentDeliveries(_ context.Context, _ []forges.RepoRef, since time.Time) ([]forges.DeliveryRecord, error) {
 	f.mu.Lock()

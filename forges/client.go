@@ -66,20 +66,20 @@ type Client interface {
 	// governance.yml's automation rules match them.
 	PullFiles(ctx context.Context, repo RepoRef, number int64) ([]string, error)
 	// ListClosedPulls returns one page (from 1) of the repository's closed
-	// pull requests, oldest first, merged or not, and the next page (0 after
-	// the last). For `accord backfill`.
-	ListClosedPulls(ctx context.Context, repo RepoRef, page int) ([]PullRequest, int, error)
+	// pull requests, oldest first, merged or not, and where the list goes on
+	// (Page). For `accord backfill`.
+	ListClosedPulls(ctx context.Context, repo RepoRef, page int) ([]PullRequest, Page, error)
 	// ListReviews returns every submitted review of a pull request, oldest
 	// first (pending reviews are left out).
 	ListReviews(ctx context.Context, repo RepoRef, number int64) ([]Review, error)
 	// ListIssues returns one page of the repository's issues, open and
-	// closed, without pull requests, and the next page. The order is the
+	// closed, without pull requests, and where the list goes on. The order is the
 	// forge's (GitHub: oldest first; Gitea cannot sort: newest first); a
 	// page may be empty while more follow.
-	ListIssues(ctx context.Context, repo RepoRef, page int) ([]Issue, int, error)
+	ListIssues(ctx context.Context, repo RepoRef, page int) ([]Issue, Page, error)
 	// ListReleases returns one page of the repository's releases, drafts
-	// left out, and the next page (newest first, as both forges list them).
-	ListReleases(ctx context.Context, repo RepoRef, page int) ([]Release, int, error)
+	// left out, and where the list goes on (newest first, as both forges list them).
+	ListReleases(ctx context.Context, repo RepoRef, page int) ([]Release, Page, error)
 	// FileHistory returns the SHAs of the commits on ref (a branch, ""
 	// for the default) that changed the file at path, newest first, at most
 	// limit (the published checkpoints' history: `accord ledger verify
@@ -87,16 +87,16 @@ type Client interface {
 	FileHistory(ctx context.Context, repo RepoRef, path, ref string, limit int) ([]string, error)
 	// ListUpdatedIssues returns one page of the repository's issues and
 	// pull requests (IsPull) updated at or after since, open and closed, and
-	// the next page (0 after the last). For catching up on what changed
+	// where the list goes on. For catching up on what changed
 	// while the bot was down.
-	ListUpdatedIssues(ctx context.Context, repo RepoRef, since time.Time, page int) ([]Issue, int, error)
+	ListUpdatedIssues(ctx context.Context, repo RepoRef, since time.Time, page int) ([]Issue, Page, error)
 	// GetPull returns a pull request (for catching up on one the list of
 	// changed issues names).
 	GetPull(ctx context.Context, repo RepoRef, number int64) (*PullRequest, error)
 	// ListRepoComments returns one page of the comments on the repository's
 	// issues and pull requests created or edited at or after since, and the
 	// next page. For catching up.
-	ListRepoComments(ctx context.Context, repo RepoRef, since time.Time, page int) ([]IssueComment, int, error)
+	ListRepoComments(ctx context.Context, repo RepoRef, since time.Time, page int) ([]IssueComment, Page, error)
 	// RecentDeliveries lists the forge's record of the webhook deliveries
 	// it made at or after since, every attempt, newest first: the GitHub
 	// App's hook, or with a token the webhooks of repos that send to
@@ -145,6 +145,19 @@ func (d DeliveryRecord) OK() bool { return d.StatusCode >= 200 && d.StatusCode <
 type IssueComment struct {
 	Number  int64 // the issue or pull request
 	Comment Comment
+}
+
+// Page says where a paged list goes on after the page a List method
+// returned (pages count from 1).
+type Page struct {
+	// Next is the page to ask for next, 0 after the last.
+	Next int
+	// Last is the list's last page as the forge tells it (GitHub's Link
+	// rel="last", Gitea's X-Total-Count), 0 when it does not say. It is an
+	// estimate for a progress bar, never a loop bound: a list can grow
+	// while it is read, and the forges drop items (drafts, pull requests
+	// among issues) after counting them.
+	Last int
 }
 
 // RepoRef names a repository to act on. InstallationID is the GitHub App

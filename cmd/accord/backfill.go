@@ -51,19 +51,10 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	defer st.Close()
 	b := &bot.Backfill{Forge: f.Name, Client: client, Store: st, Since: from, ReviewIDs: f.Type == config.TypeGitHub}
-	tty := isTerminal(stderr)
-	b.Progress = func(phase string, page, facts int) {
-		switch {
-		case facts < 0:
-			fmt.Fprintf(stderr, "\raccord backfill: %s%s", phase, clearLine(tty))
-		case tty:
-			fmt.Fprintf(stderr, "\raccord backfill %s:%s: %s page %d, %d facts\x1b[K", f.Name, pos[1], backfillPhaseWords[phase], page, facts)
-		}
-	}
+	meter := newBackfillMeter(stderr, isTerminal(stderr), f.Name+":"+pos[1], time.Now)
+	b.Progress = meter.update
 	n, err := b.Run(ctx, forges.RepoRef{Owner: owner, Name: name})
-	if tty {
-		fmt.Fprintln(stderr)
-	}
+	meter.done()
 	if err != nil {
 		return fmt.Errorf("%s:%s: %w", f.Name, pos[1], err)
 	}
@@ -84,11 +75,4 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-func clearLine(tty bool) string {
-	if tty {
-		return "\x1b[K"
-	}
-	return "\n"
 }

@@ -14,7 +14,7 @@ import (
 // ListUpdatedIssues returns one page of the repository's issues and pull
 // requests (IsPull) updated at or after since, open and closed, in Gitea's
 // order (it cannot sort: newest first).
-func (c *Client) ListUpdatedIssues(ctx context.Context, repo forges.RepoRef, since time.Time, page int) (_ []forges.Issue, _ int, err error) {
+func (c *Client) ListUpdatedIssues(ctx context.Context, repo forges.RepoRef, since time.Time, page int) (_ []forges.Issue, _ forges.Page, err error) {
 	k := c.begin(ctx, "ListUpdatedIssues")
 	defer k.done(&err)
 	is, next, err := onePage(k, page, func(lo sdk.ListOptions) ([]*sdk.Issue, *sdk.Response, error) {
@@ -22,7 +22,7 @@ func (c *Client) ListUpdatedIssues(ctx context.Context, repo forges.RepoRef, sin
 		return k.api.ListRepoIssues(repo.Owner, repo.Name, opt)
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	out := make([]forges.Issue, 0, len(is))
 	for _, i := range is {
@@ -39,14 +39,14 @@ func (c *Client) ListUpdatedIssues(ctx context.Context, repo forges.RepoRef, sin
 // issues and pull requests updated at or after since, oldest first. Gitea
 // names a comment's issue only by its API URL (…/issues/12, for a pull
 // request too).
-func (c *Client) ListRepoComments(ctx context.Context, repo forges.RepoRef, since time.Time, page int) (_ []forges.IssueComment, _ int, err error) {
+func (c *Client) ListRepoComments(ctx context.Context, repo forges.RepoRef, since time.Time, page int) (_ []forges.IssueComment, _ forges.Page, err error) {
 	k := c.begin(ctx, "ListRepoComments")
 	defer k.done(&err)
 	cms, next, err := onePage(k, page, func(lo sdk.ListOptions) ([]*sdk.Comment, *sdk.Response, error) {
 		return k.api.ListRepoIssueComments(repo.Owner, repo.Name, sdk.ListIssueCommentOptions{ListOptions: lo, Since: since})
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	out := make([]forges.IssueComment, 0, len(cms))
 	for _, cm := range cms {

@@ -24,8 +24,8 @@ func TestListRepoCommentsSince(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if next != 0 || len(got) != 3 {
-		t.Fatalf("next %d, %d comments", next, len(got))
+	if next != (forges.Page{Last: 1}) || len(got) != 3 {
+		t.Fatalf("page %+v, %d comments", next, len(got))
 	}
 	if got[0].Number != 1 || got[1].Number != 2 || got[0].Comment.Author.Login != "alice" || got[1].Comment.Body != "/vote no changed my mind" {
 		t.Errorf("got %+v", got)

@@ -199,13 +199,32 @@ func pages[T any](k *call, list func(sdk.ListOptions) ([]T, *sdk.Response, error
 
 // onePage asks for one page (from 1; less is 1) of a list and says which
 // page comes next, 0 after the last, as pages decides.
-func onePage[T any](k *call, page int, list func(sdk.ListOptions) ([]T, *sdk.Response, error)) ([]T, int, error) {
+func onePage[T any](k *call, page int, list func(sdk.ListOptions) ([]T, *sdk.Response, error)) ([]T, forges.Page, error) {
 	page = max(page, 1)
 	items, resp, err := list(sdk.ListOptions{Page: page, PageSize: pageSize})
 	if err := k.check(resp, err); err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
-	return items, nextPage(resp, page, len(items), (page-1)*pageSize+len(items)), nil
+	next := nextPage(resp, page, len(items), (page-1)*pageSize+len(items))
+	return items, forges.Page{Next: next, Last: lastPage(resp, page, next)}, nil
+}
+
+// lastPage is the list's last page: page itself when nothing follows,
+// else from X-Total-Count (Gitea and Forgejo send it on every list), else
+// the Link header's rel="last", else 0 (unknown).
+func lastPage(resp *sdk.Response, page, next int) int {
+	if next == 0 {
+		return page
+	}
+	if resp.Response != nil {
+		if total, err := strconv.Atoi(resp.Header.Get("X-Total-Count")); err == nil && total > 0 {
+			return max((total+pageSize-1)/pageSize, next)
+		}
+	}
+	if resp.LastPage >= next {
+		return resp.LastPage
+	}
+	return 0
 }
 
 // nextPage is the page after page, which held n items, or 0 when it was
@@ -652,7 +671,7 @@ func (c *Client) FileHistory(ctx context.Context, repo forges.RepoRef, path, ref
 				out = append(out, cm.SHA)
 			}
 		}
-		page = next
+		page = next.Next
 	}
 	return out, nil
 }
@@ -686,7 +705,7 @@ func (c *Client) PullFiles(ctx context.Context, repo forges.RepoRef, number int6
 
 // ListClosedPulls returns one page of the repository's closed pull
 // requests, merged or not, oldest (created) first.
-func (c *Client) ListClosedPulls(ctx context.Context, repo forges.RepoRef, page int) (_ []forges.PullRequest, _ int, err error) {
+func (c *Client) ListClosedPulls(ctx context.Context, repo forges.RepoRef, page int) (_ []forges.PullRequest, _ forges.Page, err error) {
 	k := c.begin(ctx, "ListClosedPulls")
 	defer k.done(&err)
 	prs, next, err := onePage(k, page, func(lo sdk.ListOptions) ([]*sdk.PullRequest, *sdk.Response, error) {
@@ -694,7 +713,7 @@ func (c *Client) ListClosedPulls(ctx context.Context, repo forges.RepoRef, page 
 		return k.api.ListRepoPullRequests(repo.Owner, repo.Name, opt)
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	out := make([]forges.PullRequest, 0, len(prs))
 	for _, p := range prs {
@@ -753,7 +772,7 @@ func (c *Client) ListReviews(ctx context.Context, repo forges.RepoRef, number in
 // without pull requests. Gitea's issue list cannot be sorted: it comes
 // newest (created) first, and so does each page here; the caller orders
 // them.
-func (c *Client) ListIssues(ctx context.Context, repo forges.RepoRef, page int) (_ []forges.Issue, _ int, err error) {
+func (c *Client) ListIssues(ctx context.Context, repo forges.RepoRef, page int) (_ []forges.Issue, _ forges.Page, err error) {
 	k := c.begin(ctx, "ListIssues")
 	defer k.done(&err)
 	is, next, err := onePage(k, page, func(lo sdk.ListOptions) ([]*sdk.Issue, *sdk.Response, error) {
@@ -761,7 +780,7 @@ func (c *Client) ListIssues(ctx context.Context, repo forges.RepoRef, page int) 
 		return k.api.ListRepoIssues(repo.Owner, repo.Name, opt)
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	out := make([]forges.Issue, 0, len(is))
 	for _, i := range is {
@@ -777,14 +796,14 @@ func (c *Client) ListIssues(ctx context.Context, repo forges.RepoRef, page int) 
 // ListReleases returns one page of the repository's releases, newest first
 // as Gitea lists them, drafts left out. A token with write access sees
 // drafts listed, and they still count towards the page being full.
-func (c *Client) ListReleases(ctx context.Context, repo forges.RepoRef, page int) (_ []forges.Release, _ int, err error) {
+func (c *Client) ListReleases(ctx context.Context, repo forges.RepoRef, page int) (_ []forges.Release, _ forges.Page, err error) {
 	k := c.begin(ctx, "ListReleases")
 	defer k.done(&err)
 	rs, next, err := onePage(k, page, func(lo sdk.ListOptions) ([]*sdk.Release, *sdk.Response, error) {
 		return k.api.ListReleases(repo.Owner, repo.Name, sdk.ListReleasesOptions{ListOptions: lo})
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	out := make([]forges.Release, 0, len(rs))
 	for _, r := range rs {

@@ -1059,8 +1059,8 @@ func TestListClosedPulls(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
-	if next != 0 {
-		t.Errorf("next page %d, want 0", next)
+	if next != (forges.Page{Last: 1}) {
+		t.Errorf("page %+v, want the last of 1", next)
 	}
 	a.wantOK(t, "ListClosedPulls")
 }
@@ -1070,8 +1070,8 @@ func TestListClosedPullsPageZero(t *testing.T) {
 	a := newAPITest(t, nil)
 	a.srv.Replay("list-closed-pulls")
 	got, next, err := a.client.ListClosedPulls(context.Background(), commons, 0)
-	if err != nil || len(got) != 2 || next != 0 {
-		t.Fatalf("got %d pulls, next %d, %v", len(got), next, err)
+	if err != nil || len(got) != 2 || next != (forges.Page{Last: 1}) {
+		t.Fatalf("got %d pulls, page %+v, %v", len(got), next, err)
 	}
 	a.wantCalls(t, "GET /api/v1/repos/federation/commons/pulls?limit=50&page=1&sort=oldest&state=closed")
 }
@@ -1090,15 +1090,15 @@ func TestListClosedPullsTwoPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(first) != 50 || next != 2 || first[0].Number != 2 || first[49].Number != 147 {
-		t.Fatalf("page 1: %d pulls, next %d", len(first), next)
+	if len(first) != 50 || next != (forges.Page{Next: 2, Last: 2}) || first[0].Number != 2 || first[49].Number != 147 {
+		t.Fatalf("page 1: %d pulls, page %+v", len(first), next)
 	}
-	second, next, err := a.client.ListClosedPulls(context.Background(), commons, next)
+	second, next, err := a.client.ListClosedPulls(context.Background(), commons, next.Next)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(second) != 3 || next != 0 || second[2].Number != 150 {
-		t.Fatalf("page 2: %d pulls, next %d", len(second), next)
+	if len(second) != 3 || next != (forges.Page{Last: 2}) || second[2].Number != 150 {
+		t.Fatalf("page 2: %d pulls, page %+v", len(second), next)
 	}
 	a.wantCalls(t,
 		"GET /api/v1/repos/federation/commons/pulls?limit=50&page=1&sort=oldest&state=closed",
@@ -1221,8 +1221,8 @@ func TestListIssues(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
-	if next != 0 {
-		t.Errorf("next page %d, want 0", next)
+	if next != (forges.Page{Last: 1}) {
+		t.Errorf("page %+v, want the last of 1", next)
 	}
 	a.wantOK(t, "ListIssues")
 }
@@ -1243,15 +1243,15 @@ func TestListIssuesTwoPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(first) != 49 || next != 2 || first[0].Number != 4 {
-		t.Fatalf("page 1: %d issues, next %d", len(first), next)
+	if len(first) != 49 || next != (forges.Page{Next: 2, Last: 2}) || first[0].Number != 4 {
+		t.Fatalf("page 1: %d issues, page %+v", len(first), next)
 	}
 	second, next, err := a.client.ListIssues(context.Background(), commons, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(second) != 2 || next != 0 || second[1].Number != 149 {
-		t.Fatalf("page 2: %+v, next %d", second, next)
+	if len(second) != 2 || next != (forges.Page{Last: 2}) || second[1].Number != 149 {
+		t.Fatalf("page 2: %+v, page %+v", second, next)
 	}
 	for _, is := range append(first, second...) {
 		if is.IsPull || is.Number == 108 || is.Number == 150 {
@@ -1291,8 +1291,8 @@ func TestListReleases(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
-	if next != 0 {
-		t.Errorf("next page %d, want 0", next)
+	if next != (forges.Page{Last: 1}) {
+		t.Errorf("page %+v, want the last of 1", next)
 	}
 	a.wantOK(t, "ListReleases")
 }
@@ -1333,15 +1333,15 @@ func TestListReleasesTwoPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(first) != 49 || next != 2 || first[0].Tag != "v0.2.0-rc.1" {
-		t.Fatalf("page 1: %d releases, next %d", len(first), next)
+	if len(first) != 49 || next != (forges.Page{Next: 2, Last: 2}) || first[0].Tag != "v0.2.0-rc.1" {
+		t.Fatalf("page 1: %d releases, page %+v", len(first), next)
 	}
 	second, next, err := a.client.ListReleases(context.Background(), commons, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(second) != 3 || next != 0 || second[2].Tag != "v0.0.49" {
-		t.Fatalf("page 2: %d releases, next %d", len(second), next)
+	if len(second) != 3 || next != (forges.Page{Last: 2}) || second[2].Tag != "v0.0.49" {
+		t.Fatalf("page 2: %d releases, page %+v", len(second), next)
 	}
 	a.wantCalls(t,
 		"GET /api/v1/repos/federation/commons/releases?limit=50&page=1",

@@ -14,12 +14,12 @@ import (
 
 // ListUpdatedIssues returns one page of the issues and pull requests
 // updated at or after since, least recently updated first.
-func (c *Client) ListUpdatedIssues(ctx context.Context, repo forges.RepoRef, since time.Time, page int) ([]forges.Issue, int, error) {
+func (c *Client) ListUpdatedIssues(ctx context.Context, repo forges.RepoRef, since time.Time, page int) ([]forges.Issue, forges.Page, error) {
 	const op = "ListUpdatedIssues"
 	page = max(page, 1)
 	api, err := c.repoClient(ctx, op, repo)
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	issues, next, err := onePage(c, op, page, func(page int) ([]*gh.Issue, *gh.Response, error) {
 		opts := &gh.IssueListByRepoOptions{
@@ -32,7 +32,7 @@ func (c *Client) ListUpdatedIssues(ctx context.Context, repo forges.RepoRef, sin
 		return api.Issues.ListByRepo(ctx, repo.Owner, repo.Name, opts)
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	out := make([]forges.Issue, 0, len(issues))
 	for _, i := range issues {
@@ -46,12 +46,12 @@ func (c *Client) ListUpdatedIssues(ctx context.Context, repo forges.RepoRef, sin
 
 // ListRepoComments returns one page of the repository's issue and pull
 // request comments updated at or after since, oldest first.
-func (c *Client) ListRepoComments(ctx context.Context, repo forges.RepoRef, since time.Time, page int) ([]forges.IssueComment, int, error) {
+func (c *Client) ListRepoComments(ctx context.Context, repo forges.RepoRef, since time.Time, page int) ([]forges.IssueComment, forges.Page, error) {
 	const op = "ListRepoComments"
 	page = max(page, 1)
 	api, err := c.repoClient(ctx, op, repo)
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	cms, next, err := onePage(c, op, page, func(page int) ([]*gh.IssueComment, *gh.Response, error) {
 		opts := &gh.IssueListCommentsOptions{
@@ -63,7 +63,7 @@ func (c *Client) ListRepoComments(ctx context.Context, repo forges.RepoRef, sinc
 		return api.Issues.ListComments(ctx, repo.Owner, repo.Name, 0, opts)
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	out := make([]forges.IssueComment, 0, len(cms))
 	for _, cm := range cms {

@@ -136,7 +136,7 @@ func TestListRepoCommentsAndUpdatedIssues(t *testing.T) {
 		Query: map[string][]string{"since": {"2026-01-02T00:00:00Z"}, "sort": {"created"}, "direction": {"asc"}, "per_page": {"100"}, "page": {"1"}}})
 	got, next, err := c.ListRepoComments(ctx, octocat, ts("2026-01-02T00:00:00Z"), 1)
 	must(t, err)
-	eq(t, "next", next, 0)
+	eq(t, "page", next, forges.Page{Last: 1})
 	eq(t, "comment", got[0].Number, int64(1347))
 	eq(t, "comment author", got[0].Comment.Author.Login, "alice")
 	eq(t, "comment updated", got[0].Comment.UpdatedAt, ts("2026-01-02T01:30:00Z"))

@@ -866,29 +866,42 @@ func nextPage(resp *gh.Response, page int) int {
 	return resp.NextPage
 }
 
-// onePage makes one request of a paginated list and says the next page.
-func onePage[T any](c *Client, op string, page int, list func(page int) ([]T, *gh.Response, error)) ([]T, int, error) {
-	next := 0
+// pageAfter says where a list goes on after page: the Link header's next
+// and last. GitHub leaves rel="last" out on the last page itself.
+func pageAfter(resp *gh.Response, page int) forges.Page {
+	p := forges.Page{Next: nextPage(resp, page)}
+	switch {
+	case p.Next == 0:
+		p.Last = page
+	case resp.LastPage >= p.Next:
+		p.Last = resp.LastPage
+	}
+	return p
+}
+
+// onePage makes one request of a paginated list and says where it goes on.
+func onePage[T any](c *Client, op string, page int, list func(page int) ([]T, *gh.Response, error)) ([]T, forges.Page, error) {
+	var at forges.Page
 	items, err := get(c, op, func() ([]T, *gh.Response, error) {
 		items, resp, err := list(page)
-		next = nextPage(resp, page)
+		at = pageAfter(resp, page)
 		return items, resp, err
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
-	return items, next, nil
+	return items, at, nil
 }
 
 // ListClosedPulls returns one page of the closed pull requests, oldest
 // first. The list endpoint does not send "merged": a pull request with a
 // merged_at is merged.
-func (c *Client) ListClosedPulls(ctx context.Context, repo forges.RepoRef, page int) ([]forges.PullRequest, int, error) {
+func (c *Client) ListClosedPulls(ctx context.Context, repo forges.RepoRef, page int) ([]forges.PullRequest, forges.Page, error) {
 	const op = "ListClosedPulls"
 	page = max(page, 1)
 	api, err := c.repoClient(ctx, op, repo)
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	prs, next, err := onePage(c, op, page, func(page int) ([]*gh.PullRequest, *gh.Response, error) {
 		opts := &gh.PullRequestListOptions{
@@ -900,7 +913,7 @@ func (c *Client) ListClosedPulls(ctx context.Context, repo forges.RepoRef, page 
 		return api.PullRequests.List(ctx, repo.Owner, repo.Name, opts)
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	out := make([]forges.PullRequest, 0, len(prs))
 	for _, p := range prs {
@@ -939,12 +952,12 @@ func (c *Client) ListReviews(ctx context.Context, repo forges.RepoRef, number in
 // ListIssues returns one page of the issues, open and closed, oldest first.
 // GitHub lists pull requests among the issues; they are left out, so a
 // page may come back empty with a next page still to read.
-func (c *Client) ListIssues(ctx context.Context, repo forges.RepoRef, page int) ([]forges.Issue, int, error) {
+func (c *Client) ListIssues(ctx context.Context, repo forges.RepoRef, page int) ([]forges.Issue, forges.Page, error) {
 	const op = "ListIssues"
 	page = max(page, 1)
 	api, err := c.repoClient(ctx, op, repo)
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	issues, next, err := onePage(c, op, page, func(page int) ([]*gh.Issue, *gh.Response, error) {
 		opts := &gh.IssueListByRepoOptions{
@@ -956,7 +969,7 @@ func (c *Client) ListIssues(ctx context.Context, repo forges.RepoRef, page int) 
 		return api.Issues.ListByRepo(ctx, repo.Owner, repo.Name, opts)
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	out := make([]forges.Issue, 0, len(issues))
 	for _, i := range issues {
@@ -974,18 +987,18 @@ func (c *Client) ListIssues(ctx context.Context, repo forges.RepoRef, page int) 
 // first), drafts left out, so a page may come back empty with a next page
 // still to read. PublishedAt is when the release was published, or made
 // where GitHub does not say.
-func (c *Client) ListReleases(ctx context.Context, repo forges.RepoRef, page int) ([]forges.Release, int, error) {
+func (c *Client) ListReleases(ctx context.Context, repo forges.RepoRef, page int) ([]forges.Release, forges.Page, error) {
 	const op = "ListReleases"
 	page = max(page, 1)
 	api, err := c.repoClient(ctx, op, repo)
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	rels, next, err := onePage(c, op, page, func(page int) ([]*gh.RepositoryRelease, *gh.Response, error) {
 		return api.Repositories.ListReleases(ctx, repo.Owner, repo.Name, &gh.ListOptions{Page: page, PerPage: listPage})
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, forges.Page{}, err
 	}
 	out := make([]forges.Release, 0, len(rels))
 	for _, r := range rels {

@@ -820,7 +820,7 @@ func TestListClosedPulls(t *testing.T) {
 	})
 	got, next, err := c.ListClosedPulls(ctx, octocat, 1)
 	must(t, err)
-	eq(t, "next", next, 0)
+	eq(t, "page", next, forges.Page{Last: 1})
 	eq(t, "pulls", got, []forges.PullRequest{
 		{
 			Number:         1347,
@@ -911,7 +911,7 @@ func TestListIssues(t *testing.T) {
 	})
 	got, next, err := c.ListIssues(ctx, octocat, 1)
 	must(t, err)
-	eq(t, "next", next, 0)
+	eq(t, "page", next, forges.Page{Last: 1})
 	eq(t, "issues", got, []forges.Issue{
 		{
 			Number:    1347,
@@ -948,7 +948,7 @@ func TestListReleases(t *testing.T) {
 	})
 	got, next, err := c.ListReleases(ctx, octocat, 1)
 	must(t, err)
-	eq(t, "next", next, 0)
+	eq(t, "page", next, forges.Page{Last: 1})
 	want := []forges.Release{
 		// v1.1.0 is a draft.
 		{
@@ -992,17 +992,17 @@ func TestListReleases(t *testing.T) {
 // pageLists are the methods that return one page and the next.
 var pageLists = []struct {
 	op, path, fixture string
-	list              func(c *ghclient.Client, page int) (n, next int, err error)
+	list              func(c *ghclient.Client, page int) (n int, next forges.Page, err error)
 }{
-	{"ListClosedPulls", octocatPath + "/pulls", "list-pulls", func(c *ghclient.Client, page int) (int, int, error) {
+	{"ListClosedPulls", octocatPath + "/pulls", "list-pulls", func(c *ghclient.Client, page int) (int, forges.Page, error) {
 		got, next, err := c.ListClosedPulls(ctx, octocat, page)
 		return len(got), next, err
 	}},
-	{"ListIssues", octocatPath + "/issues", "list-issues", func(c *ghclient.Client, page int) (int, int, error) {
+	{"ListIssues", octocatPath + "/issues", "list-issues", func(c *ghclient.Client, page int) (int, forges.Page, error) {
 		got, next, err := c.ListIssues(ctx, octocat, page)
 		return len(got), next, err
 	}},
-	{"ListReleases", octocatPath + "/releases", "list-releases", func(c *ghclient.Client, page int) (int, int, error) {
+	{"ListReleases", octocatPath + "/releases", "list-releases", func(c *ghclient.Client, page int) (int, forges.Page, error) {
 		got, next, err := c.ListReleases(ctx, octocat, page)
 		return len(got), next, err
 	}},
@@ -1020,11 +1020,11 @@ func TestListPagesNext(t *testing.T) {
 			})
 			n, next, err := tc.list(c, 1)
 			must(t, err)
-			eq(t, "page 1 next", next, 2)
+			eq(t, "page 1", next, forges.Page{Next: 2, Last: 2})
 			eq(t, "page 1 items", n, 2)
-			n, next, err = tc.list(c, next)
+			n, next, err = tc.list(c, next.Next)
 			must(t, err)
-			eq(t, "page 2 next", next, 0)
+			eq(t, "page 2", next, forges.Page{Last: 2})
 			eq(t, "page 2 items", n, 2)
 			var pages []string
 			for _, r := range srv.Requests() {
