@@ -249,6 +249,52 @@ func (r *readHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
+// CheckTree checks every hash the database keeps for the tree of the
+// given leaves (the leaf hashes of the ledger's first len(leaves) entries,
+// in order) against the hashes computed from them: a changed hash off the
+// path to the root is found too, which comparing roots alone would miss. It
+// reads the table once, in index order; the error names the first hash
+// that differs or is missing.
+func (s *Store) CheckTree(ctx context.Context, leaves []tlog.Hash) error {
+	want := tlog.StoredHashCount(int64(len(leaves)))
+	rows, err := s.read.QueryContext(ctx, `SELECT idx, hash FROM ledger_tree WHERE idx < ? ORDER BY idx`, want)
+	if err != nil {
+		return fmt.Errorf("read the ledger's tree: %w", err)
+	}
+	defer rows.Close()
+	tree := transparency.NewStoredTree()
+	var next []tlog.Hash // computed hashes not compared yet, from index at
+	at := int64(0)
+	for rows.Next() {
+		var idx int64
+		var b []byte
+		if err := rows.Scan(&idx, &b); err != nil {
+			return fmt.Errorf("read the ledger's tree: %w", err)
+		}
+		for len(next) == 0 {
+			hs, err := tree.Append(leaves[tree.Size()])
+			if err != nil {
+				return err
+			}
+			next = hs
+		}
+		if idx != at {
+			return fmt.Errorf("the ledger's tree lacks hash %d (of %d leaves)", at, len(leaves))
+		}
+		if len(b) != len(tlog.Hash{}) || tlog.Hash(b) != next[0] {
+			return fmt.Errorf("the ledger's tree hash %d is not the one its entries give (of %d leaves)", idx, len(leaves))
+		}
+		next, at = next[1:], at+1
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the ledger's tree: %w", err)
+	}
+	if at != want {
+		return fmt.Errorf("the ledger's tree lacks hash %d (of %d leaves)", at, len(leaves))
+	}
+	return nil
+}
+
 // checkpointsSchema keeps the signed checkpoints Accord issued: the
 // latest is quoted, published and served; all of them let a member check
 // that the log only grew.

@@ -203,27 +203,35 @@ func TestLedgerExportIsVerbatim(t *testing.T) {
 	}
 }
 
-// TestLedgerVerifyCatchesTreeTampering: the Merkle tree the database keeps
-// beside its entries is checked against them; a hash on the root's path
-// (here the subtree of the first 16 leaves) changed behind Accord's back is
-// named. A stored hash off that path is not read by verify: a proof through
-// it fails at the member's end (check-proof), not here.
+// TestLedgerVerifyCatchesTreeTampering: every hash of the Merkle tree the
+// database keeps beside its entries is checked against them: one on the
+// root's path (the subtree of the first 16 leaves), one off it (the
+// subtree of leaves 16 and 17, which no root of 25 leaves reads but a proof
+// does), and a missing one are each named.
 func TestLedgerVerifyCatchesTreeTampering(t *testing.T) {
-	dir := t.TempDir()
-	cfg, db := ledgerFixture(t, dir, 25)
-	if out, errOut, code := accord(t, dir, nil, "ledger", "verify", "--config", cfg); code != 0 {
-		t.Fatalf("verify: %d %q %q", code, out, errOut)
-	}
-	raw, err := sql.Open("sqlite", "file:"+db+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.Exec(`DROP TRIGGER ledger_tree_no_update; UPDATE ledger_tree SET hash = zeroblob(32) WHERE idx = ?`, tlog.StoredHashIndex(4, 0)); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
-	out, errOut, code := accord(t, dir, nil, "ledger", "verify", "--config", cfg)
-	if code != 1 || !strings.Contains(errOut, "its ledger_tree table was changed") {
-		t.Errorf("verify of a changed tree: %d %q %q; want exit 1 naming ledger_tree", code, out, errOut)
+	for name, change := range map[string]string{
+		"on the root's path": fmt.Sprintf(`UPDATE ledger_tree SET hash = zeroblob(32) WHERE idx = %d`, tlog.StoredHashIndex(4, 0)),
+		"off the path":       fmt.Sprintf(`UPDATE ledger_tree SET hash = zeroblob(32) WHERE idx = %d`, tlog.StoredHashIndex(1, 8)),
+		"missing":            fmt.Sprintf(`DELETE FROM ledger_tree WHERE idx = %d`, tlog.StoredHashIndex(0, 3)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg, db := ledgerFixture(t, dir, 25)
+			if out, errOut, code := accord(t, dir, nil, "ledger", "verify", "--config", cfg); code != 0 {
+				t.Fatalf("verify: %d %q %q", code, out, errOut)
+			}
+			raw, err := sql.Open("sqlite", "file:"+db+"?_pragma=busy_timeout(10000)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := raw.Exec(`DROP TRIGGER ledger_tree_no_update; DROP TRIGGER ledger_tree_no_delete; ` + change); err != nil {
+				t.Fatal(err)
+			}
+			raw.Close()
+			out, errOut, code := accord(t, dir, nil, "ledger", "verify", "--config", cfg)
+			if code != 1 || !strings.Contains(errOut, "its ledger_tree table was changed") {
+				t.Errorf("verify of a changed tree: %d %q %q; want exit 1 naming ledger_tree", code, out, errOut)
+			}
+		})
 	}
 }
