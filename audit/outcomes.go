@@ -408,7 +408,7 @@ func (o *outcomes) checkVote(set *policies.Set, v *vote, deadline time.Time, dif
 	case m.ID != v.member:
 		differ(fmt.Sprintf("recorded as %s's vote, but %s is %s in policy version %s", v.member, v.identity, m.ID, set.Version))
 	default:
-		if _, ok := tally.CoopAt(*m, v.at); !ok {
+		if _, ok := m.CoopAt(v.at); !ok {
 			differ(fmt.Sprintf("%s had no membership on %s", m.ID, v.at.UTC().Format(time.DateOnly)))
 		}
 	}

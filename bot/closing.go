@@ -299,7 +299,7 @@ func (h *Proposals) reconcileOne(ctx context.Context, set *policies.Set, p *stor
 	if m == nil {
 		return nil
 	}
-	if _, ok := tally.CoopAt(*m, cm.CreatedAt); !ok {
+	if _, ok := m.CoopAt(cm.CreatedAt); !ok {
 		return nil
 	}
 	ok, err := h.putVote(ctx, p, cm.ID, m.ID, identity, *last, cm.CreatedAt.UTC(), written.UTC(), true)

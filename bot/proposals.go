@@ -379,7 +379,7 @@ func (h *Proposals) vote(ctx context.Context, ev *forges.Event, c Command) error
 	if m == nil {
 		return h.say(ctx, ev, c, fmt.Sprintf("only members may vote; %s is not a member in coops.yml (policy %s, which governs this vote).", identity, short(p.Policy)))
 	}
-	if _, ok := tally.CoopAt(*m, at); !ok {
+	if _, ok := m.CoopAt(at); !ok {
 		return h.say(ctx, ev, c, fmt.Sprintf("%s has no membership on %s (policy %s, which governs this vote), so cannot vote.", m.ID, at.UTC().Format(time.DateOnly), short(p.Policy)))
 	}
 	ok, err := h.putVote(ctx, p, ev.Comment.ID, m.ID, identity, c, at, written, false)

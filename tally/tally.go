@@ -263,7 +263,7 @@ func Of(set *policies.Set, profile string, opened, deadline time.Time, votes []V
 		if m == nil {
 			continue
 		}
-		coop, ok := CoopAt(*m, v.At)
+		coop, ok := m.CoopAt(v.At)
 		if !ok {
 			continue
 		}
@@ -273,22 +273,10 @@ func Of(set *policies.Set, profile string, opened, deadline time.Time, votes []V
 	return Count(ProfileOf(set, profile), eligible, bs)
 }
 
-// CoopAt is the member's co-op on t's day (UTC), by their dated
-// memberships.
-func CoopAt(m policies.Member, t time.Time) (string, bool) {
-	day := t.UTC().Truncate(24 * time.Hour)
-	for _, ms := range m.Memberships {
-		if !day.Before(ms.Since) && (ms.Until.IsZero() || !day.After(ms.Until)) {
-			return ms.Coop, true
-		}
-	}
-	return "", false
-}
-
 // coopDuring is the member's co-op at from, or else the first one whose
 // membership starts by to.
 func coopDuring(m policies.Member, from, to time.Time) (string, bool) {
-	if coop, ok := CoopAt(m, from); ok {
+	if coop, ok := m.CoopAt(from); ok {
 		return coop, true
 	}
 	first := ""
