@@ -1,12 +1,10 @@
 package bot
 
 import (
-	"encoding/base64"
 	"net/http"
 	"strconv"
-	"strings"
 
-	"golang.org/x/mod/sumdb/tlog"
+	"github.com/accord-coop/accord/transparency"
 )
 
 // The ledger's head for witnesses (`accord ledger witness`), read-only:
@@ -51,15 +49,11 @@ func (s *Server) ledgerConsistency(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the ledger has "+strconv.FormatInt(size, 10)+" entries", http.StatusNotFound)
 		return
 	}
-	proof, err := tlog.ProveTree(to, from, s.Store.HashReader(r.Context()))
+	proof, err := transparency.ProveConsistency(from, to, s.Store.HashReader(r.Context()))
 	if err != nil {
 		http.Error(w, "the ledger cannot be read now", http.StatusServiceUnavailable)
 		return
 	}
-	var b strings.Builder
-	for _, h := range proof {
-		b.WriteString(base64.StdEncoding.EncodeToString(h[:]) + "\n")
-	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte(b.String()))
+	w.Write(transparency.FormatTreeProof(proof))
 }

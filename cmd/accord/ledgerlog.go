@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -267,7 +266,7 @@ func ledgerWitness(ctx context.Context, a *ledgerArgs, stdout, stderr io.Writer)
 		if err != nil {
 			return err
 		}
-		if proof, err = parseTreeProof(body); err != nil {
+		if proof, err = transparency.ParseTreeProof(body); err != nil {
 			return fail("the server's consistency proof: %v", err)
 		}
 	}
@@ -300,27 +299,6 @@ func fetch(ctx context.Context, u string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, strings.TrimSpace(string(body)))
 	}
 	return body, nil
-}
-
-// parseTreeProof reads a consistency proof: one base64 hash a line.
-func parseTreeProof(body []byte) (tlog.TreeProof, error) {
-	var proof tlog.TreeProof
-	for i, line := range strings.Split(strings.TrimSuffix(string(body), "\n"), "\n") {
-		if line == "" && len(body) == 0 {
-			break
-		}
-		b, err := base64.StdEncoding.DecodeString(line)
-		if err != nil || len(b) != len(tlog.Hash{}) {
-			return nil, fmt.Errorf("line %d is not a base64 hash of 32 bytes", i+1)
-		}
-		var h tlog.Hash
-		copy(h[:], b)
-		proof = append(proof, h)
-		if len(proof) > 64 {
-			return nil, errors.New("more hashes than any tree needs")
-		}
-	}
-	return proof, nil
 }
 
 // saveState writes the accepted checkpoint atomically.
