@@ -23,12 +23,6 @@ import (
 	"github.com/accord-coop/accord/policies"
 )
 
-// Entry kinds the audit reads besides ledger's own (the bot writes them).
-const (
-	KindProposal = "proposal" // a proposal opened: bot.KindProposal
-	KindPayout   = "payout"   // a budget paid out by a passed vote (not written yet)
-)
-
 // Difference is one thing the ledger records that the audit finds
 // otherwise: a field recorded one way and recomputed another, or a
 // finding in words (Detail).
@@ -285,7 +279,7 @@ func (scores) summary() (string, string) {
 // there are none, and any found are counted, not checked.
 type payouts struct{ n int }
 
-func (p *payouts) kinds() []string { return []string{KindPayout} }
+func (p *payouts) kinds() []string { return []string{ledger.KindPayout} }
 
 func (p *payouts) add(_ *Auditor, e *ledger.Entry) { p.n++ }
 

@@ -115,7 +115,7 @@ func (b *book) fact(n int) {
 
 // propose opens proposal id on issue number, as bot.open writes it.
 func (b *book) propose(id, number int64, profile, version string) {
-	b.add(KindProposal, fmt.Sprintf("proposal:github:coop/site#%d:comment:%d", number, id*1000),
+	b.add(ledger.KindProposal, fmt.Sprintf("proposal:github:coop/site#%d:comment:%d", number, id*1000),
 		map[string]any{"forge": "github", "repo": "coop/site", "number": number, "profile": profile, "policy": version,
 			"proposer": "github:alice", "opened_at": opened, "deadline": deadline, "kind": "", "head": ""})
 }
@@ -405,9 +405,9 @@ func TestEarlierOutcomeShape(t *testing.T) {
 	v1 := b.policy(testGovernance)
 	// An earlier proposal on the same issue, ten years before (nobody was a
 	// member then), and one on another issue.
-	b.add(KindProposal, "proposal:github:coop/site#7:comment:1", map[string]any{"forge": "github", "repo": "coop/site", "number": 7,
+	b.add(ledger.KindProposal, "proposal:github:coop/site#7:comment:1", map[string]any{"forge": "github", "repo": "coop/site", "number": 7,
 		"profile": "default", "policy": v1, "proposer": "github:alice", "opened_at": opened.AddDate(-10, 0, 0), "deadline": opened.AddDate(-10, 0, 7)})
-	b.add(KindProposal, "proposal:github:coop/site#8:comment:2", map[string]any{"forge": "github", "repo": "coop/site", "number": 8,
+	b.add(ledger.KindProposal, "proposal:github:coop/site#8:comment:2", map[string]any{"forge": "github", "repo": "coop/site", "number": 8,
 		"profile": "default", "policy": v1, "proposer": "github:alice", "opened_at": opened.AddDate(-1, 0, 0), "deadline": opened.AddDate(-1, 0, 7)})
 	b.propose(1, 7, "default", v1)
 	b.vote(1, 101, "alice", "yes", "", 1, 0, false)

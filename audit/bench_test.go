@@ -113,7 +113,7 @@ func writeBenchExport(b *testing.B, path string, n int) (entries int64, outcomes
 		opened := at
 		deadline := opened.Add(time.Hour)
 		profile := []string{"default", "coops"}[id%2]
-		add(KindProposal, fmt.Sprintf("proposal:github:coop0/repo#%d:comment:%d", id, id), map[string]any{"forge": "github",
+		add(ledger.KindProposal, fmt.Sprintf("proposal:github:coop0/repo#%d:comment:%d", id, id), map[string]any{"forge": "github",
 			"repo": "coop0/repo", "number": id, "profile": profile, "policy": v, "proposer": "github:m1",
 			"opened_at": opened, "deadline": deadline, "kind": "", "head": ""})
 		var votes []tally.Vote

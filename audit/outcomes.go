@@ -105,12 +105,12 @@ type vote struct {
 }
 
 func (o *outcomes) kinds() []string {
-	return []string{KindProposal, ledger.KindVote, ledger.KindOutcome}
+	return []string{ledger.KindProposal, ledger.KindVote, ledger.KindOutcome}
 }
 
 func (o *outcomes) add(a *Auditor, e *ledger.Entry) {
 	switch e.Kind {
-	case KindProposal:
+	case ledger.KindProposal:
 		o.proposal(a, e)
 	case ledger.KindVote:
 		o.vote(a, e)

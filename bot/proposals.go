@@ -19,9 +19,6 @@ import (
 // StatusVote is the commit status context of a pull request's vote.
 const StatusVote = "accord/vote"
 
-// KindProposal is the ledger entry of a proposal being opened.
-const KindProposal = "proposal"
-
 // Proposals runs votes in issue and pull request comments (PRODUCT.md,
 // "governance.yml" and "Slash commands"): /propose or a profile's
 // start_label opens one, /vote casts or replaces a member's vote, deleting
@@ -296,7 +293,7 @@ func (h *Proposals) open(ctx context.Context, set *policies.Set, ev *forges.Even
 	if p.IsPull && p.HeadSHA != "" {
 		f.SetStatus(ref, p.HeadSHA, forges.Status{State: forges.StatusPending, Context: StatusVote, Description: "The vote is open."})
 	}
-	entry := store.NewEntry{Kind: KindProposal, Key: fmt.Sprintf("proposal:%s:%s#%d:%s", p.Forge, p.Repo, p.Number, origin),
+	entry := store.NewEntry{Kind: ledger.KindProposal, Key: fmt.Sprintf("proposal:%s:%s#%d:%s", p.Forge, p.Repo, p.Number, origin),
 		Body: map[string]any{"forge": p.Forge, "repo": p.Repo, "number": p.Number, "profile": p.Profile, "policy": p.Policy,
 			"proposer": p.Proposer, "opened_at": p.OpenedAt.UTC(), "deadline": p.Deadline.UTC(), "kind": p.Kind, "head": p.HeadSHA}}
 	id, err := h.Store.OpenProposal(ctx, now, p, []store.NewEntry{entry}, f.Effects())

@@ -16,6 +16,9 @@ const (
 	KindFact    = "fact"    // a contribution
 	KindVote    = "vote"    // a vote cast, changed or withdrawn
 	KindOutcome = "outcome" // a proposal's result
+
+	KindProposal = "proposal" // a proposal opened, with the rules it runs under
+	KindPayout   = "payout"   // a budget paid out by a passed vote (not written yet)
 )
 
 // Entry is one link of the chain.
