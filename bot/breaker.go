@@ -1,27 +1,39 @@
 package bot
 
 import (
-	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/accord-coop/accord/forges"
 )
 
-// breaker holds a forge that keeps failing as a whole (a circuit breaker):
-// after breakerThreshold temporary failures in a row its work waits, for a
-// cool-down that doubles with each failed probe (30 s up to 5 minutes);
-// then one item goes through, the probe, whose success lets the rest go.
-// So a forge's outage neither spends every item's tries on calls bound to
-// fail (each up to the client's timeout) nor holds up the other forges'
-// work behind them. Safe for concurrent use; the zero value is ready.
-type breaker struct {
+// Breakers hold a forge that keeps failing as a whole (a circuit breaker
+// per forge): after breakerThreshold API calls in a row fail with the forge
+// down (network error, 5xx, rate limit), its work waits, for a cool-down
+// that doubles with each failed probe (30 s up to 5 minutes); then work
+// goes through again, and the first call's answer closes the breaker or
+// holds the forge again. So a forge's outage neither spends every item's
+// tries on calls bound to fail (each up to the client's timeout) nor holds
+// up the other forges' work behind them.
+//
+// Breakers are fed by the forge API calls themselves: they are the
+// forges.Observer the clients report to (passing each call on to Next, the
+// metrics), so that only the forge's answers count. An item that needed no
+// call (most webhooks) says nothing about the forge, and must not close the
+// breaker. The worker and the outbox share one Breakers, so both hold a
+// forge as soon as either sees it fail. Safe for concurrent use.
+type Breakers struct {
+	Next forges.Observer  // told of every call too; nil for none
+	Now  func() time.Time // the clock; time.Now when nil
+	Log  *slog.Logger     // a line when a forge is held; nil for none
+
 	mu     sync.Mutex
 	forges map[string]*breakerState
 }
 
 type breakerState struct {
-	fails int           // temporary failures in a row
+	fails int           // calls failed in a row
 	until time.Time     // held until; zero while closed
 	cool  time.Duration // the current cool-down
 }
@@ -32,9 +44,9 @@ const (
 	breakerLimit     = 5 * time.Minute
 )
 
-// allow reports whether an item of forge may run now; if not, until when
+// Allow reports whether work of forge may run at now; if not, until when
 // it waits.
-func (b *breaker) allow(forge string, now time.Time) (bool, time.Time) {
+func (b *Breakers) Allow(forge string, now time.Time) (bool, time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	st := b.forges[forge]
@@ -44,11 +56,32 @@ func (b *breaker) allow(forge string, now time.Time) (bool, time.Time) {
 	return false, st.until
 }
 
-// result records how an item of forge ended: failed temporarily on the
-// forge (the breaker counts it, and opens or stays open), or anything
-// else (the forge answered: it closes). It reports whether the breaker
-// opened now, for a log line.
-func (b *breaker) result(forge string, now time.Time, failed bool) bool {
+// APICall counts a call's outcome toward holding its forge, and passes it
+// on to Next.
+func (b *Breakers) APICall(forge, op, outcome string, took time.Duration) {
+	if b.Next != nil {
+		b.Next.APICall(forge, op, outcome, took)
+	}
+	now := time.Now
+	if b.Now != nil {
+		now = b.Now
+	}
+	if b.result(forge, now(), forgeDown(outcome)) && b.Log != nil {
+		b.Log.Warn("forge keeps failing: its deliveries and effects are held, one try at a time", "forge", forge, "op", op, "outcome", outcome)
+	}
+}
+
+// RateLimit passes the remaining budget on to Next.
+func (b *Breakers) RateLimit(forge string, remaining int) {
+	if b.Next != nil {
+		b.Next.RateLimit(forge, remaining)
+	}
+}
+
+// result records a call to forge: failed with the forge down (the breaker
+// counts it, and holds the forge or keeps holding it), or answered (it
+// closes). It reports whether the forge is held from now, for a log line.
+func (b *Breakers) result(forge string, now time.Time, failed bool) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !failed {
@@ -65,6 +98,8 @@ func (b *breaker) result(forge string, now time.Time, failed bool) bool {
 	}
 	st.fails++
 	switch {
+	case !st.until.IsZero() && now.Before(st.until):
+		// A call that was under way when the forge was held: no probe.
 	case !st.until.IsZero(): // a probe failed: wait longer
 		st.cool = min(2*st.cool, breakerLimit)
 		st.until = now.Add(st.cool)
@@ -76,10 +111,13 @@ func (b *breaker) result(forge string, now time.Time, failed bool) bool {
 	return false
 }
 
-// forgeDown reports whether err is a forge failing for now (down, timing
-// out, 5xx, rate-limited): what the breaker counts. A Conflict is
-// temporary for its item but is the forge answering, not failing.
-func forgeDown(err error) bool {
-	var ae *forges.APIError
-	return errors.As(err, &ae) && ae.Temporary() && !ae.Conflict
+// forgeDown reports whether a call's outcome (forges.Outcome) is the forge
+// failing for now: what the breakers count. A refused write (a Conflict,
+// any 4xx) and a 404 are the forge answering.
+func forgeDown(outcome string) bool {
+	switch outcome {
+	case "network_error", "server_error", "rate_limited":
+		return true
+	}
+	return false
 }

@@ -58,9 +58,10 @@ type Outbox struct {
 	Self *Self
 
 	blocked map[string]time.Time // forge → when its rate limit lifts
-	held    breaker              // forges that keep failing
-	wake    chan struct{}
-	once    sync.Once
+	// Held holds the effects of forges that keep failing (see Worker.Held).
+	Held *Breakers
+	wake chan struct{}
+	once sync.Once
 }
 
 // init fills the defaults once: Notify (from the worker's and the
@@ -71,6 +72,9 @@ func (o *Outbox) setDefaults() {
 	if o.wake == nil {
 		o.wake = make(chan struct{}, 1)
 		o.blocked = map[string]time.Time{}
+	}
+	if o.Held == nil {
+		o.Held = &Breakers{}
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 50
@@ -194,14 +198,11 @@ func (o *Outbox) carryOut(ctx context.Context, e *store.Effect) store.EffectOutc
 		// Its forge was rate-limited by an earlier effect of this batch.
 		return store.EffectOutcome{Seq: e.Seq, State: store.StateQueued, Next: until, Uncount: true, Error: "waiting for the rate limit"}
 	}
-	if ok, until := o.held.allow(e.Forge, o.Now()); !ok {
+	if ok, until := o.Held.Allow(e.Forge, o.Now()); !ok {
 		return store.EffectOutcome{Seq: e.Seq, State: store.StateQueued, Next: until, Uncount: true,
 			Error: "waiting: its forge keeps failing, so its effects are held (one try at a time)"}
 	}
 	err := o.do(ctx, e)
-	if o.held.result(e.Forge, o.Now(), forgeDown(err)) {
-		o.Log.Warn("forge keeps failing: its effects are held, one try at a time", "forge", e.Forge, "err", err)
-	}
 	var ae *forges.APIError
 	switch {
 	case err == nil:

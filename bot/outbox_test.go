@@ -26,7 +26,8 @@ type fakeForge struct {
 	comments []forges.Comment
 	labels   map[int64][]string
 	calls    map[string]int
-	fail     []error // returned by the next calls, one each
+	fail     []error         // returned by the next calls, one each
+	obs      forges.Observer // told of every call, as a real client's Observer
 	nextID   int64
 	files    map[string][]byte // "SHA:path" → content
 	head     string            // what ResolveRef answers
@@ -71,12 +72,15 @@ func (f *fakeForge) call(op string) error {
 
 func (f *fakeForge) callLocked(op string) error {
 	f.calls[op]++
+	var err error
 	if len(f.fail) > 0 {
-		err := f.fail[0]
+		err = f.fail[0]
 		f.fail = f.fail[1:]
-		return err
 	}
-	return nil
+	if f.obs != nil { // as the real clients report every call
+		f.obs.APICall("gitea", op, forges.Outcome(err), 0)
+	}
+	return err
 }
 
 func (f *fakeForge) count(op string) int {
@@ -343,8 +347,12 @@ func newTestOutbox(t *testing.T, f *fakeForge) (*Outbox, *store.Store, *clock) {
 }
 
 func newOutboxOn(st *store.Store, f *fakeForge, clk *clock) *Outbox {
+	held := &Breakers{Now: clk.now}
+	f.mu.Lock()
+	f.obs = held
+	f.mu.Unlock()
 	return &Outbox{Store: st, Clients: map[string]forges.Client{"gitea": f}, Metrics: NewMetrics(nil),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.now}
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.now, Held: held}
 }
 
 var repo = forges.RepoRef{Owner: "federation", Name: "commons"}
@@ -790,7 +798,7 @@ func TestForgeDownLeavesConflictsOut(t *testing.T) {
 		{nil, false},
 	}
 	for _, c := range cases {
-		if got := forgeDown(c.err); got != c.down {
+		if got := forgeDown(forges.Outcome(c.err)); got != c.down {
 			t.Errorf("forgeDown(%v) = %v, want %v", c.err, got, c.down)
 		}
 	}

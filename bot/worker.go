@@ -103,8 +103,12 @@ type Worker struct {
 	EffectsStored func()
 	Now           func() time.Time // the clock; time.Now when nil
 
+	// Held holds the work of forges that keep failing; serve shares one
+	// with the outbox and makes it the clients' Observer. Nil: a Breakers
+	// of the worker's own, which holds nothing unless something feeds it.
+	Held *Breakers
+
 	wake chan struct{}
-	held breaker // forges that keep failing
 }
 
 // Notify wakes the worker: a delivery was stored. It never blocks.
@@ -118,6 +122,9 @@ func (w *Worker) Notify() {
 func (w *Worker) init() {
 	if w.wake == nil {
 		w.wake = make(chan struct{}, 1)
+	}
+	if w.Held == nil {
+		w.Held = &Breakers{}
 	}
 	if w.MaxAttempts <= 0 {
 		w.MaxAttempts = 8
@@ -197,16 +204,12 @@ func (w *Worker) ProcessBatch(ctx context.Context) (int, error) {
 	outs := make([]store.Outcome, len(ds))
 	for i := range ds {
 		d := &ds[i]
-		if ok, until := w.held.allow(d.Forge, w.Now()); !ok {
+		if ok, until := w.Held.Allow(d.Forge, w.Now()); !ok {
 			outs[i] = store.Outcome{Seq: d.Seq, State: store.StateQueued, Next: until,
 				Error: "waiting: its forge keeps failing, so its work is held (one try at a time)"}
 			continue
 		}
-		var err error
-		outs[i], err = w.process(ctx, d, parsed[i])
-		if w.held.result(d.Forge, w.Now(), forgeDown(err)) {
-			w.Log.Warn("forge keeps failing: its deliveries are held, one try at a time", "forge", d.Forge, "err", err)
-		}
+		outs[i] = w.process(ctx, d, parsed[i])
 	}
 	// The outcomes must be recorded even when ctx ends now: otherwise the
 	// batch would run again after restart (harmless, handlers are
@@ -273,9 +276,8 @@ func (w *Worker) parseAll(ds []store.StoredDelivery) []parsed {
 	return out
 }
 
-// process runs a delivery's handlers and says what came of it, with the
-// handlers' error (for the breaker).
-func (w *Worker) process(ctx context.Context, d *store.StoredDelivery, p parsed) (store.Outcome, error) {
+// process runs a delivery's handlers and says what came of it.
+func (w *Worker) process(ctx context.Context, d *store.StoredDelivery, p parsed) store.Outcome {
 	start := time.Now()
 	defer func() {
 		w.Metrics.ProcessingSeconds.WithLabelValues(d.Forge).Observe((p.elapsed + time.Since(start)).Seconds())
@@ -288,16 +290,16 @@ func (w *Worker) process(ctx context.Context, d *store.StoredDelivery, p parsed)
 	}
 	switch {
 	case err == nil && ev.Kind == forges.KindIgnored:
-		return store.Outcome{Seq: d.Seq, State: store.StateIgnored, Event: ev}, nil
+		return store.Outcome{Seq: d.Seq, State: store.StateIgnored, Event: ev}
 	case err == nil:
-		return store.Outcome{Seq: d.Seq, State: store.StateDone, Event: ev, Effects: act.Effects(), Entries: entries(act)}, nil
+		return store.Outcome{Seq: d.Seq, State: store.StateDone, Event: ev, Effects: act.Effects(), Entries: entries(act)}
 	case errors.Is(err, errPermanent) || d.Attempts >= w.MaxAttempts && w.Now().Sub(d.ReceivedAt) >= w.Horizon:
 		w.Log.Error("delivery is dead", "forge", d.Forge, "delivery", d.ID, "seq", d.Seq, "attempts", d.Attempts, "err", err)
-		return store.Outcome{Seq: d.Seq, State: store.StateDead, Error: err.Error()}, err
+		return store.Outcome{Seq: d.Seq, State: store.StateDead, Error: err.Error()}
 	default:
 		next := w.Now().Add(w.backoff(d.Attempts))
 		w.Log.Warn("delivery failed, will retry", "forge", d.Forge, "delivery", d.ID, "seq", d.Seq, "attempts", d.Attempts, "next", next, "err", err)
-		return store.Outcome{Seq: d.Seq, State: store.StateQueued, Error: err.Error(), Next: next}, err
+		return store.Outcome{Seq: d.Seq, State: store.StateQueued, Error: err.Error(), Next: next}
 	}
 }
 

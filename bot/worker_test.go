@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -246,17 +247,20 @@ func TestWorkerHoldsAFailingForge(t *testing.T) {
 	rt := NewRouter()
 	down := true
 	calls := map[string]int{}
+	clk := &clock{t: time.Now()}
+	held := &Breakers{Now: clk.now}
 	rt.On(HandlerFunc(func(ctx context.Context, ev *forges.Event, act *Actions) error {
 		calls[ev.Forge]++
-		if ev.Forge == "f" && down {
+		if ev.Forge == "f" && down { // the forge's API answers 502, as a client reports it
+			held.APICall("f", "PullCommits", "server_error", time.Second)
 			return &forges.APIError{Forge: "f", Op: "PullCommits", Status: 502, Message: "Bad Gateway"}
 		}
+		held.APICall(ev.Forge, "PullCommits", "ok", time.Millisecond)
 		return nil
 	}), "comment")
 	w, st := newTestWorker(t, rt)
 	w.Parsers["g"] = plainHooks{}
-	clk := &clock{t: time.Now()}
-	w.Now = clk.now
+	w.Now, w.Held = clk.now, held
 	for i := range 10 {
 		store1(t, st, "f", fmt.Sprint("f", i), "comment")
 		store1(t, st, "g", fmt.Sprint("g", i), "comment")
@@ -300,5 +304,75 @@ func TestStoppedAtStartIsNoError(t *testing.T) {
 	o, _, _ := newTestOutbox(t, newFakeForge())
 	if err := o.Run(ctx); err != nil {
 		t.Errorf("outbox: %v", err)
+	}
+}
+
+// TestBreakersCountOnlyCalls: a delivery whose handlers make no API call
+// says nothing of its forge: between failed calls it does not reset the
+// count, so the forge is held after three failed calls however the
+// deliveries are mixed; and a forge the outbox saw failing holds the
+// worker's deliveries too (one Breakers for both).
+func TestBreakersCountOnlyCalls(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	held := &Breakers{Now: clk.now}
+	rt := NewRouter()
+	ran := 0
+	rt.On(HandlerFunc(func(ctx context.Context, ev *forges.Event, act *Actions) error {
+		ran++
+		if ran%2 == 1 { // every other delivery calls the forge, which is down
+			held.APICall("f", "PullCommits", "network_error", time.Second)
+			return &forges.APIError{Forge: "f", Op: "PullCommits", Message: "connection refused"}
+		}
+		return nil // a comment that needs no call: a fact, nothing asked of the forge
+	}), "comment")
+	w, st := newTestWorker(t, rt)
+	w.Now, w.Held, w.Batch = clk.now, held, 1
+	for i := range 8 {
+		store1(t, st, "f", fmt.Sprint("f", i), "comment")
+	}
+	clk.add(time.Second)
+	for range 8 {
+		if _, err := w.ProcessBatch(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ran != 5 {
+		t.Errorf("%d deliveries ran; want 5 (3 failed calls between 2 without a call), then the forge held", ran)
+	}
+	if ok, _ := held.Allow("f", clk.now()); ok {
+		t.Error("the forge is not held")
+	}
+
+	// The outbox's failures hold the worker's deliveries of that forge.
+	shared := &Breakers{Now: clk.now}
+	f := newFakeForge()
+	for range 3 {
+		f.fail = append(f.fail, &forges.APIError{Forge: "gitea", Op: "AddReaction", Status: 503})
+	}
+	o, ost, oclk := newTestOutbox(t, f)
+	o.Held, f.obs, o.Now = shared, shared, clk.now
+	for i := range 3 {
+		enqueue(t, ost, oclk, fmt.Sprint("d", i), func(a *Actions) { a.React(repo, int64(i), forges.ReactionThumbsUp) })
+	}
+	clk.add(time.Second)
+	runDue(t, o)
+	if ok, _ := shared.Allow("gitea", clk.now()); ok {
+		t.Fatal("three failed effects did not hold the forge")
+	}
+	rt2 := NewRouter()
+	rt2.On(HandlerFunc(func(context.Context, *forges.Event, *Actions) error {
+		t.Error("a delivery of a held forge ran")
+		return nil
+	}), "comment")
+	w2, st2 := newTestWorker(t, rt2)
+	w2.Parsers["gitea"] = plainHooks{}
+	w2.Now, w2.Held = clk.now, shared
+	store1(t, st2, "gitea", "g1", "comment")
+	if n, err := w2.ProcessBatch(context.Background()); err != nil || n != 1 {
+		t.Fatalf("claimed %d: %v", n, err)
+	}
+	q, _ := st2.ListDeliveries(context.Background(), store.StateQueued, 10)
+	if len(q) != 1 || !strings.Contains(q[0].LastError, "its forge keeps failing") {
+		t.Errorf("the held delivery: %+v", q)
 	}
 }

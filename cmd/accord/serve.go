@@ -105,9 +105,12 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	metrics := bot.NewMetrics(st.QueueDepth)
 	metrics.WatchOutbox(st.OutboxDepth)
 	parsers := webhooksFor(cfg)
-	clients, _ := clientsFor(cfg, metrics) // those that cannot act are in the start line's "missing"
-	self := bot.NewSelf(clients)           // who the bot is on each forge, asked once
-	outbox := &bot.Outbox{Store: st, Clients: clients, Metrics: metrics, Log: log, Now: now, Self: self, Horizon: cfg.RetryHorizon}
+	// Every API call of the clients feeds the breakers, which the worker
+	// and the outbox share, and the metrics.
+	held := &bot.Breakers{Next: metrics, Now: now, Log: log}
+	clients, _ := clientsFor(cfg, held) // those that cannot act are in the start line's "missing"
+	self := bot.NewSelf(clients)        // who the bot is on each forge, asked once
+	outbox := &bot.Outbox{Store: st, Clients: clients, Metrics: metrics, Log: log, Now: now, Self: self, Horizon: cfg.RetryHorizon, Held: held}
 	pols, err = policiesFor(cfg, clients, st, log)
 	if err != nil {
 		return nil, nil, nil, err
@@ -146,6 +149,7 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	worker.EffectsStored = outbox.Notify
 	worker.Now = now
 	worker.Horizon = cfg.RetryHorizon
+	worker.Held = held
 	var hooks []bot.Hook
 	for _, f := range cfg.Forges {
 		hooks = append(hooks, bot.Hook{Name: f.Name, Webhooks: parsers[f.Name], Secrets: f.Secrets})
