@@ -277,13 +277,24 @@ func (s *Store) RequeueInterrupted(ctx context.Context) (int64, error) {
 // ReleaseDeliveries gives claimed deliveries back to the queue, due at
 // next: their batch's outcome could not be recorded.
 func (s *Store) ReleaseDeliveries(ctx context.Context, next time.Time, seqs []int64) error {
+	// One transaction: a batch is given back whole (one commit, not one
+	// per delivery), or stays claimed until its leases end.
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("release deliveries: %w", err)
+	}
+	defer tx.Rollback()
+	upd, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = 'queued', next_at = ? WHERE id = ? AND state = 'processing'`)
+	if err != nil {
+		return fmt.Errorf("release deliveries: %w", err)
+	}
+	defer upd.Close()
 	for _, seq := range seqs {
-		if _, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', next_at = ? WHERE id = ? AND state = 'processing'`,
-			next.UnixNano(), seq); err != nil {
+		if _, err := upd.ExecContext(ctx, next.UnixNano(), seq); err != nil {
 			return fmt.Errorf("release delivery %d: %w", seq, err)
 		}
 	}
-	return nil
+	return tx.Commit()
 }
 
 // RetryDelivery queues a dead (or any finished) delivery again with a fresh
