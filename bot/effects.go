@@ -26,6 +26,12 @@ const (
 	// OpProposalResult posts a proposal's result, once: made when it is
 	// posted, with the hash of the outcome's ledger entry.
 	OpProposalResult = "proposal_result"
+	// OpPolicyCheck keeps the policy-check comment of a pull request whose
+	// policy files are valid: its body, with the preview of what they do to
+	// each co-op's credits, is made when the effect is carried out. So the
+	// preview, which scores the ledger under two versions (seconds on a
+	// large ledger), runs in the outbox, never in the delivery worker.
+	OpPolicyCheck = "policy_check"
 )
 
 // effectArgs are the arguments of every op; each op uses its own fields.
@@ -123,6 +129,14 @@ func (a *Actions) Comment(repo forges.RepoRef, number int64, body string) {
 func (a *Actions) UpsertComment(repo forges.RepoRef, number int64, name, body string) {
 	marker := Marker(name)
 	a.add(OpUpsertComment, effectArgs{Repo: repo, Number: number, Marker: marker, Body: marker + "\n" + body})
+}
+
+// PolicyCheck asks for the policy-check comment of a pull request whose
+// head sha holds valid policy files, with the preview of their credits,
+// made when it is posted (OpPolicyCheck). It keeps the comment
+// UpsertComment(…, "policy-check", …) keeps.
+func (a *Actions) PolicyCheck(repo forges.RepoRef, number int64, sha string) {
+	a.add(OpPolicyCheck, effectArgs{Repo: repo, Number: number, SHA: sha, Marker: Marker(policyCheckName)})
 }
 
 // AddLabels adds labels to an issue or pull request, creating missing ones.

@@ -51,6 +51,9 @@ type Outbox struct {
 	// ResultBody its result comment (OpProposalResult).
 	StatusBody func(ctx context.Context, proposal int64) (string, error)
 	ResultBody func(ctx context.Context, proposal int64) (string, error)
+	// PolicyCheckBody makes a pull request's policy-check comment, with
+	// the preview, for the policy files at sha (OpPolicyCheck).
+	PolicyCheckBody func(ctx context.Context, repo forges.RepoRef, sha string) (string, error)
 	// Checkpoint is the latest signed checkpoint of the ledger and its tree
 	// size (OpPublishCheckpoint).
 	Checkpoint func(ctx context.Context) (int64, string, error)
@@ -272,6 +275,16 @@ func (o *Outbox) do(ctx context.Context, e *store.Effect) error {
 		}
 		_, err = c.CreateComment(ctx, a.Repo, a.Number, a.Marker+"\n"+body)
 		return err
+	case OpPolicyCheck:
+		if o.PolicyCheckBody == nil {
+			return fmt.Errorf("effect %d: no policies to preview", e.Seq)
+		}
+		body, err := o.PolicyCheckBody(ctx, a.Repo, a.SHA)
+		if err != nil {
+			return err
+		}
+		a.Body = a.Marker + "\n" + body
+		return o.upsert(ctx, c, a, find)
 	case OpPublishCheckpoint:
 		if o.Checkpoint == nil {
 			return fmt.Errorf("effect %d: no checkpoints to publish", e.Seq)

@@ -330,18 +330,40 @@ func (p *Policies) onPull(ctx context.Context, ev *forges.Event, act *Actions) e
 	if cur := p.Current(); cur != nil && policies.ContentVersion(files) == p.currentContent(ctx) {
 		return nil // the pull request does not change the policy files
 	}
+	_, errs := policies.Parse(files, p.Forges)
+	act.SetStatus(ev.Ref(), pr.HeadSHA, policyStatus(errs))
+	if len(errs) == 0 && p.Current() != nil {
+		// The preview scores the whole ledger twice: the outbox makes it
+		// (CheckBody), off the delivery worker.
+		act.PolicyCheck(ev.Ref(), pr.Number, pr.HeadSHA)
+		return nil
+	}
+	act.UpsertComment(ev.Ref(), pr.Number, policyCheckName, policyComment(pr.HeadSHA, errs, ""))
+	return nil
+}
+
+// policyCheckName names a pull request's policy-check comment (Marker).
+const policyCheckName = "policy-check"
+
+// CheckBody is the policy-check comment of the policy files at sha in the
+// governance repo: the errors, or, for valid files, what they do to each
+// co-op's credits against the version in force (PolicyPreview). The outbox
+// makes it when it posts the comment (OpPolicyCheck).
+func (p *Policies) CheckBody(ctx context.Context, repo forges.RepoRef, sha string) (string, error) {
+	files, err := p.fetch(ctx, repo, sha)
+	if err != nil {
+		return "", err
+	}
 	set, errs := policies.Parse(files, p.Forges)
 	preview := ""
-	if len(errs) == 0 && p.Current() != nil {
+	if cur := p.Current(); len(errs) == 0 && cur != nil {
 		facts, err := p.Store.Facts(ctx)
 		if err != nil {
-			return err
+			return "", err
 		}
-		preview = PolicyPreview(facts, p.Current(), set, p.now())
+		preview = PolicyPreview(facts, cur, set, p.now())
 	}
-	act.SetStatus(ev.Ref(), pr.HeadSHA, policyStatus(errs))
-	act.UpsertComment(ev.Ref(), pr.Number, "policy-check", policyComment(pr.HeadSHA, errs, preview))
-	return nil
+	return policyComment(sha, errs, preview), nil
 }
 
 // IsGovernancePull reports whether ev is about a pull request to the

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,7 @@ func handle(t *testing.T, p *Policies, o *Outbox, ev *forges.Event) {
 	if _, err := p.Store.EnqueueEffects(context.Background(), o.Now(), act.Effects()); err != nil {
 		t.Fatal(err)
 	}
+	o.PolicyCheckBody = p.CheckBody
 	runDue(t, o)
 }
 
@@ -284,5 +286,41 @@ func TestClipWordsKeepsUTF8(t *testing.T) {
 	}
 	if got := clipWords("short", 140); got != "short" {
 		t.Errorf("clipWords of a short string: %q", got)
+	}
+}
+
+// TestPolicyPreviewOffTheWorker: for a pull request with valid policy
+// files the delivery's handler asks for the comment and does not make it:
+// the preview, which scores the ledger twice, is made by the outbox when it
+// posts the comment (OpPolicyCheck), in the comment the errors would have
+// been in.
+func TestPolicyPreviewOffTheWorker(t *testing.T) {
+	f := newFakeForge()
+	o, st, _ := newTestOutbox(t, f)
+	p := newTestPolicies(st, f)
+	putPolicy(t, f, "good1", func(s string) string { return s })
+	putPolicy(t, f, "fix1", func(s string) string { return strings.Replace(s, "name: Outlandish", "name: Outlandish Ltd", 1) })
+	f.head = "good1"
+	if err := p.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	act := NewActions("gitea", "d1")
+	if err := p.Handle(context.Background(), pull("d1", forges.ActionOpened, "fix1"), act); err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, e := range act.Effects() {
+		ops = append(ops, e.Op)
+		if strings.Contains(string(e.Payload), "before") {
+			t.Errorf("the worker made the preview: %s", e.Payload)
+		}
+	}
+	if !slices.Equal(ops, []string{OpSetStatus, OpPolicyCheck}) {
+		t.Fatalf("effects %v", ops)
+	}
+	handle(t, p, o, pull("d1", forges.ActionOpened, "fix1"))
+	if len(f.comments) != 1 || !strings.Contains(f.comments[0].Body, Marker(policyCheckName)) ||
+		!strings.Contains(f.comments[0].Body, "Policy check: valid") || !strings.Contains(f.comments[0].Body, "| co-op |") {
+		t.Errorf("the comment the outbox made: %+v", f.comments)
 	}
 }

@@ -142,6 +142,7 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	proposals := &bot.Proposals{Policies: pols, Store: st, Log: log, Clients: clients, Self: self, Grace: cfg.Votes.CloseGrace, Now: now,
 		Checkpoints: checkpoints}
 	outbox.StatusBody, outbox.ResultBody = proposals.StatusBody, proposals.ResultBody
+	outbox.PolicyCheckBody = pols.CheckBody
 	router.On(proposals, forges.KindComment, forges.KindIssue, forges.KindPullRequest)
 	router.On(&bot.Facts{Clients: clients}, forges.KindPullRequest, forges.KindReview, forges.KindIssue,
 		forges.KindComment, forges.KindPush, forges.KindRelease)
