@@ -1,0 +1,97 @@
+package web
+
+import (
+	"strconv"
+
+	"github.com/accord-coop/accord/policies"
+)
+
+// Chart is a stacked bar chart drawn as SVG on the server: one bar per
+// period, one segment per series (a co-op, a fact kind). The same figures
+// are in a table beside it.
+type Chart struct {
+	ID            string // the id of its <title>, for aria-labelledby
+	Title         string
+	Width, Height int
+	Bars          []Bar
+	Legend        []LegendItem
+	Ticks         []Tick
+	PlotLeft      float64
+	PlotBottom    float64
+	PlotRight     float64
+	Empty         bool // nothing to draw: no period has credit
+}
+
+// Bar is one period's bar.
+type Bar struct {
+	Label    string
+	X, W     float64
+	LabelX   float64
+	Segments []Segment
+}
+
+// Segment is one series' part of a bar.
+type Segment struct {
+	Y, H  float64
+	Class string // s0 … s7: its colour, from the stylesheet
+	Title string // what a pointer over it shows
+}
+
+// LegendItem names a series.
+type LegendItem struct {
+	Name  string
+	Class string
+}
+
+// Tick is a line across the plot with its value.
+type Tick struct {
+	Y     float64
+	Label string
+}
+
+const seriesClasses = 8
+
+// stacked draws values[bar][series] (milli-credits; negative parts are
+// left out of the drawing, not of the tables) as stacked bars.
+func stacked(id, title string, bars, series []string, values [][]int64) Chart {
+	c := Chart{ID: id, Title: title, Width: 640, Height: 260, PlotLeft: 56, PlotRight: 632, PlotBottom: 220}
+	const top = 12.0
+	for i, s := range series {
+		c.Legend = append(c.Legend, LegendItem{Name: s, Class: "s" + strconv.Itoa(i%seriesClasses)})
+	}
+	var most int64
+	for _, row := range values {
+		var sum int64
+		for _, v := range row {
+			sum += max(v, 0)
+		}
+		most = max(most, sum)
+	}
+	if most == 0 || len(bars) == 0 {
+		c.Empty = true
+		return c
+	}
+	plotH := c.PlotBottom - top
+	for i := 0; i <= 4; i++ {
+		v := most * int64(i) / 4
+		c.Ticks = append(c.Ticks, Tick{Y: c.PlotBottom - plotH*float64(v)/float64(most), Label: policies.Milli(v).String()})
+	}
+	slot := (c.PlotRight - c.PlotLeft) / float64(len(bars))
+	w := min(slot*0.7, 64)
+	for i, label := range bars {
+		x := c.PlotLeft + slot*float64(i) + (slot-w)/2
+		b := Bar{Label: label, X: x, W: w, LabelX: x + w/2}
+		y := c.PlotBottom
+		for j, v := range values[i] {
+			if v <= 0 {
+				continue
+			}
+			h := plotH * float64(v) / float64(most)
+			y -= h
+			b.Segments = append(b.Segments, Segment{Y: y, H: h, Class: "s" + strconv.Itoa(j%seriesClasses),
+				Title: label + ", " + series[j] + ": " + policies.Milli(v).String() + " credits"})
+		}
+		c.Bars = append(c.Bars, b)
+	}
+	return c
+}
