@@ -123,7 +123,8 @@ func (s *Site) ledgerAPI(r *http.Request) (any, error) { return s.ledger(r.Conte
 type federationView struct {
 	Federation
 	Chart   Chart
-	Current bool // Standings is the period of today
+	Current bool              // Standings is the period of today
+	Names   map[string]string // co-op id → name
 }
 
 func (s *Site) federationPage(r *http.Request) (string, page, error) {
@@ -131,10 +132,11 @@ func (s *Site) federationPage(r *http.Request) (string, page, error) {
 	if err != nil {
 		return "", page{}, err
 	}
-	v := federationView{Federation: f}
+	v := federationView{Federation: f, Names: map[string]string{}}
 	var bars, series []string
 	for _, c := range f.Coops {
 		series = append(series, c.Name)
+		v.Names[c.ID] = c.Name
 	}
 	var values [][]int64
 	for _, p := range f.Periods {
