@@ -71,11 +71,13 @@ func stacked(id, title string, bars, series []string, values [][]int64) Chart {
 		c.Empty = true
 		return c
 	}
+	step := niceStep(most)
+	axis := (most + step - 1) / step * step // the axis ends at a tick
 	plotH := c.PlotBottom - top
-	for i := 0; i <= 4; i++ {
-		v := most * int64(i) / 4
-		c.Ticks = append(c.Ticks, Tick{Y: c.PlotBottom - plotH*float64(v)/float64(most), Label: policies.Milli(v).String()})
+	for v := int64(0); v <= axis; v += step {
+		c.Ticks = append(c.Ticks, Tick{Y: c.PlotBottom - plotH*float64(v)/float64(axis), Label: policies.Milli(v).String()})
 	}
+	most = axis
 	slot := (c.PlotRight - c.PlotLeft) / float64(len(bars))
 	w := min(slot*0.7, 64)
 	for i, label := range bars {
@@ -94,4 +96,16 @@ func stacked(id, title string, bars, series []string, values [][]int64) Chart {
 		c.Bars = append(c.Bars, b)
 	}
 	return c
+}
+
+// niceStep is the step between ticks for an axis up to most
+// milli-credits: 1, 2 or 5 times a power of ten, for at most 5 steps.
+func niceStep(most int64) int64 {
+	for p := int64(1); ; p *= 10 {
+		for _, m := range []int64{1, 2, 5} {
+			if step := m * p; most <= 5*step {
+				return step
+			}
+		}
+	}
 }

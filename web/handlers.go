@@ -266,7 +266,7 @@ func (s *Site) ledgerPage(r *http.Request) (string, page, error) {
 	if r.TLS == nil && strings.HasPrefix(r.Host, "127.0.0.1") || strings.HasPrefix(r.Host, "localhost") {
 		scheme = "http"
 	}
-	return "ledger", page{Title: "The ledger", API: "/api/v1/ledger", Data: ledgerView{Ledger: l, Server: scheme + "://" + r.Host}}, nil
+	return "ledger", page{Title: "The ledger", Source: s.PolicyURL, API: "/api/v1/ledger", Data: ledgerView{Ledger: l, Server: scheme + "://" + r.Host}}, nil
 }
 
 // milli is a JSON credit back in milli-credits (for charts).
