@@ -270,6 +270,13 @@ func TestBrowserPages(t *testing.T) {
 					}
 				}
 			}
+			html, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := anEmail.FindString(html); m != "" {
+				t.Errorf("the page shows the e-mail address %s", m)
+			}
 			links, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.links).map(a => a.href)`))
 			if err != nil || len(links) == 0 {
 				t.Fatalf("links: %v %v", links, err)
@@ -287,6 +294,10 @@ func TestBrowserPages(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", shots)
 }
+
+// anEmail is what an e-mail address looks like: no page shows one (the
+// federation's members have some, in coops.yml).
+var anEmail = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
 
 // forgeLink is a link to a forge: a profile, a repository, an issue or pull
 // request, a commit or a release.
