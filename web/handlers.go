@@ -122,7 +122,7 @@ func (s *Site) ledgerAPI(r *http.Request) (any, error) { return s.ledger(r.Conte
 // federationView is the federation page's data.
 type federationView struct {
 	Federation
-	Chart   Chart
+	Chart   chart
 	Current bool              // Standings is the period of today
 	Names   map[string]string // co-op id → name
 }
@@ -161,7 +161,7 @@ func (s *Site) federationPage(r *http.Request) (string, page, error) {
 // coopView is a co-op page's data.
 type coopView struct {
 	Coop
-	Chart Chart
+	Chart chart
 	Kinds []string
 }
 
@@ -201,7 +201,7 @@ func (s *Site) coopPage(r *http.Request) (string, page, error) {
 // memberView is a member page's data.
 type memberView struct {
 	Member
-	Chart Chart
+	Chart chart
 	Coops []string
 }
 
