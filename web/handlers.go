@@ -262,11 +262,15 @@ func (s *Site) ledgerPage(r *http.Request) (string, page, error) {
 	if err != nil {
 		return "", page{}, err
 	}
-	scheme := "https"
-	if r.TLS == nil && strings.HasPrefix(r.Host, "127.0.0.1") || strings.HasPrefix(r.Host, "localhost") {
-		scheme = "http"
+	server := strings.TrimSuffix(s.PublicURL, "/")
+	if server == "" {
+		scheme := "https"
+		if r.TLS == nil {
+			scheme = "http"
+		}
+		server = scheme + "://" + r.Host
 	}
-	return "ledger", page{Title: "The ledger", Source: s.PolicyURL, API: "/api/v1/ledger", Data: ledgerView{Ledger: l, Server: scheme + "://" + r.Host}}, nil
+	return "ledger", page{Title: "The ledger", Source: s.PolicyURL, API: "/api/v1/ledger", Data: ledgerView{Ledger: l, Server: server}}, nil
 }
 
 // milli is a JSON credit back in milli-credits (for charts).

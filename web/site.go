@@ -59,6 +59,9 @@ type Site struct {
 	// links to repositories, issues and commits. A forge not listed is
 	// shown without links.
 	Forges map[string]string
+	// PublicURL is where members reach this server (config public_url),
+	// for the commands the ledger page gives; "" takes the request's host.
+	PublicURL string
 	// PolicyURL is the governance repository's address, the source of the
 	// federation page; "" for policy files in a local directory.
 	PolicyURL string

@@ -182,7 +182,8 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 // siteFor makes the federation's pages and their API, on credits scored
 // from the ledger under the policy in force.
 func siteFor(cfg *config.Config, st *store.Store, pols *bot.Policies, now func() time.Time, log *slog.Logger) *web.Site {
-	site := &web.Site{Store: st, Policy: pols, Credits: &web.Scored{Store: st, Policy: pols}, Forges: map[string]string{}, Now: now, Log: log}
+	site := &web.Site{Store: st, Policy: pols, Credits: &web.Scored{Store: st, Policy: pols}, Forges: map[string]string{}, Now: now, Log: log,
+		PublicURL: cfg.PublicURL}
 	for _, f := range cfg.Forges {
 		if u := f.WebURL(); u != "" {
 			site.Forges[f.Name] = u

@@ -57,6 +57,9 @@ func TestServeWebPublic(t *testing.T) {
 			if public && p == "/coops/outlandish" && !strings.Contains(string(body), `href="https://github.com/outlandish/website"`) {
 				t.Errorf("the co-op's repository is not linked to GitHub:\n%s", body)
 			}
+			if public && p == "/ledger" && !strings.Contains(string(body), "curl -fsS https://accord.example.coop/api/v1/ledger/checkpoint") {
+				t.Errorf("the ledger page's commands do not name public_url:\n%s", body)
+			}
 		}
 		if resp, err := http.Get(ts.URL + "/healthz"); err != nil || resp.StatusCode != 200 {
 			t.Errorf("healthz: %v %v", resp, err)
