@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -291,5 +292,70 @@ func TestNotPublic(t *testing.T) {
 	}
 	if code, _, _ := get(t, ts.URL+"/healthz"); code != 200 {
 		t.Errorf("healthz: %d", code)
+	}
+}
+
+// swappable is a policy in force that a test changes.
+type swappable struct{ set *policies.Set }
+
+func (p *swappable) Current() *policies.Set { return p.set }
+
+// TestScoredFollowsTheLedger: Scored scores again when the ledger grows
+// or another policy version comes into force, and not otherwise.
+func TestScoredFollowsTheLedger(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(filepath.Join(t.TempDir(), "accord.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	set, errs := policies.LoadDir("testdata/policies", nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	pol := &swappable{}
+	sc := &web.Scored{Store: st, Policy: pol}
+	if _, err := sc.Credits(ctx); err == nil {
+		t.Error("credits without a policy in force")
+	}
+	pol.set = set
+	fact := func(n int64) store.NewEntry {
+		f := ledger.Fact{Kind: ledger.FactIssueOpened, Forge: "gitea", Repo: "federation/commons", Number: n,
+			Who: ledger.Person{Identity: "gitea:alice"}, At: now, Delivery: "gitea/d"}
+		f.ID = ledger.FactID(f.Kind, f.Forge, f.Repo, fmt.Sprint(n))
+		return store.NewEntry{Kind: ledger.KindFact, Key: f.ID, Body: f}
+	}
+	credits := func() string {
+		t.Helper()
+		res, err := sc.Credits(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Periods) == 0 {
+			return "none"
+		}
+		return fmt.Sprint(res.Periods[0].Members[0].Credits)
+	}
+	if got := credits(); got != "none" {
+		t.Errorf("empty ledger: %s", got)
+	}
+	st.AppendEntries(ctx, now, []store.NewEntry{fact(1)})
+	if got := credits(); got != "2000" {
+		t.Errorf("one issue: %s milli-credits, want 2000", got)
+	}
+	st.AppendEntries(ctx, now, []store.NewEntry{fact(2)})
+	if got := credits(); got != "4000" {
+		t.Errorf("two issues: %s milli-credits, want 4000", got)
+	}
+	files := map[string][]byte{}
+	for _, n := range policies.FileNames() {
+		files[n], _ = os.ReadFile(filepath.Join("testdata/policies", n))
+	}
+	files[policies.ScoringFile] = bytes.Replace(files[policies.ScoringFile], []byte("issue_opened: 2"), []byte("issue_opened: 3"), 1)
+	if pol.set, errs = policies.Parse(files, nil); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if got := credits(); got != "6000" {
+		t.Errorf("under the new version: %s milli-credits, want 6000", got)
 	}
 }
