@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/accord-coop/accord/scorejson"
 )
@@ -257,6 +258,20 @@ func TestBrowserPages(t *testing.T) {
 			}
 			if pg.check != nil {
 				pg.check(t, table)
+			}
+			// From the keyboard: the first Tab reaches the skip link, and
+			// Enter on it moves the focus to the content.
+			if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+				t.Fatal(err)
+			}
+			if f, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.className`)); f != "skip" {
+				t.Errorf("the first Tab reaches %q, not the skip link", f)
+			}
+			if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
+				t.Fatal(err)
+			}
+			if f, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id`)); f != "main" {
+				t.Errorf("the skip link leads to %q, not the content", f)
 			}
 			if pg.chart {
 				bars, err := chromedp.Run(ctx, chromedp.Evaluate[[][]float64](
