@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,7 +73,7 @@ func (s *Site) page(build func(r *http.Request) (string, page, error)) http.Hand
 		status := http.StatusOK
 		if err != nil {
 			var msg string
-			status, msg = s.fail(w, r, err)
+			status, msg = s.fail(r, err)
 			name, p = "error", page{Title: http.StatusText(status), Data: msg}
 		}
 		var buf bytes.Buffer
@@ -97,7 +98,7 @@ func (s *Site) api(build func(r *http.Request) (any, error)) http.HandlerFunc {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-cache")
 		if err != nil {
-			status, msg := s.fail(w, r, err)
+			status, msg := s.fail(r, err)
 			w.WriteHeader(status)
 			json.NewEncoder(w).Encode(map[string]string{"error": msg})
 			return
@@ -212,7 +213,7 @@ func (s *Site) memberPage(r *http.Request) (string, page, error) {
 	}
 	v := memberView{Member: m}
 	for _, ms := range m.Memberships {
-		if !contains(v.Coops, ms.Coop) {
+		if !slices.Contains(v.Coops, ms.Coop) {
 			v.Coops = append(v.Coops, ms.Coop)
 		}
 	}
@@ -280,13 +281,4 @@ func milli(n json.Number) int64 {
 		return 0
 	}
 	return int64(m)
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

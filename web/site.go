@@ -152,7 +152,8 @@ func (s *Site) policy() (*policies.Set, error) {
 	return set, nil
 }
 
-func (s *Site) fail(w http.ResponseWriter, r *http.Request, err error) (status int, msg string) {
+// fail is the status and message of err, logged when it is the server's.
+func (s *Site) fail(r *http.Request, err error) (status int, msg string) {
 	switch {
 	case errors.Is(err, errNotFound):
 		return http.StatusNotFound, "Not found: " + r.URL.Path
