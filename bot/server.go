@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/accord-coop/accord/store"
+	"github.com/accord-coop/accord/web"
 )
 
 // Server is the running bot: the HTTP endpoints, the worker and the outbox.
@@ -36,21 +37,43 @@ type Server struct {
 	Log     *slog.Logger
 	// Ready lists readiness checks beyond the database's, by name.
 	Ready map[string]Ready
+	// Web, if set, serves the federation's pages and their JSON API
+	// (config web.public); without it they are 404.
+	Web *web.Site
 }
 
-// Handler is the HTTP API: POST /hooks/{forge}, GET /healthz, /readyz and
-// /metrics.
+// Handler is the HTTP API: POST /hooks/{forge}, GET /healthz, /readyz,
+// /metrics, the ledger's head for witnesses (/api/v1/ledger/checkpoint and
+// /consistency) and, with Web, the pages and their API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /hooks/{forge}", s.Intake)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /api/v1/ledger/checkpoint", s.ledgerCheckpoint)
-	mux.HandleFunc("GET /api/v1/ledger/consistency", s.ledgerConsistency)
+	s.register(mux.Handle)
 	return mux
+}
+
+// Routes are the patterns Handler serves.
+func (s *Server) Routes() []string {
+	var out []string
+	s.register(func(pattern string, _ http.Handler) { out = append(out, pattern) })
+	return out
+}
+
+func (s *Server) register(handle func(string, http.Handler)) {
+	handle("POST /hooks/{forge}", s.Intake)
+	handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	}))
+	handle("GET /readyz", http.HandlerFunc(s.readyz))
+	var metrics http.Handler = http.NotFoundHandler()
+	if s.Metrics != nil {
+		metrics = promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{})
+	}
+	handle("GET /metrics", metrics)
+	handle("GET /api/v1/ledger/checkpoint", http.HandlerFunc(s.ledgerCheckpoint))
+	handle("GET /api/v1/ledger/consistency", http.HandlerFunc(s.ledgerConsistency))
+	if s.Web != nil {
+		s.Web.Register(handle)
+	}
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {

@@ -44,6 +44,7 @@ type Config struct {
 	// is retried (a forge's outage delays work, never loses it); 72h.
 	RetryHorizon time.Duration `yaml:"retry_horizon"`
 	Intake       Intake        `yaml:"intake"`
+	Web          Web           `yaml:"web"`
 
 	// Source says where the config came from: a file path or "defaults".
 	Source string `yaml:"-"`
@@ -57,6 +58,43 @@ type Policies struct {
 	Ref  string `yaml:"ref"`
 	Path string `yaml:"path"`
 	Dir  string `yaml:"dir"` // a local directory instead of a repo; env ACCORD_POLICIES_DIR
+}
+
+// Web says whether `accord serve` shows the federation's pages (/,
+// /coops/…, /members/…, /proposals/…, /ledger) and their JSON API
+// (/api/v1/…) to anyone who asks, without a login.
+type Web struct {
+	// Public: the pages and the API are served; false answers them 404.
+	// Default true (nil).
+	Public *bool `yaml:"public"`
+}
+
+// IsPublic reports whether the pages and their API are served.
+func (w Web) IsPublic() bool { return w.Public == nil || *w.Public }
+
+// WebURL is the forge's web address, for links to its repositories,
+// issues and commits: base_url, or https://github.com for GitHub without
+// one; a GitHub API address (api.HOST, or …/api/v3) is taken back to the
+// web's. "" for a Gitea or Forgejo without base_url.
+func (f Forge) WebURL() string {
+	base := strings.TrimSuffix(f.BaseURL, "/")
+	if f.Type != TypeGitHub {
+		return base
+	}
+	if base == "" {
+		return "https://github.com"
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	if rest, ok := strings.CutPrefix(u.Host, "api."); ok {
+		u.Host = rest
+	}
+	if i := strings.Index(u.Path, "/api/"); i >= 0 {
+		u.Path = u.Path[:i]
+	}
+	return strings.TrimSuffix(u.String(), "/")
 }
 
 // Votes tunes how votes close.

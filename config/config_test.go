@@ -289,3 +289,41 @@ func TestForgeSettingsFromTheEnvironment(t *testing.T) {
 		t.Errorf("a bad APP_ID: %v", err)
 	}
 }
+
+// TestWeb: the pages are public unless web.public says false.
+func TestWeb(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		yml  string
+		want bool
+	}{{"", true}, {"web: {public: true}\n", true}, {"web: {public: false}\n", false}} {
+		path := filepath.Join(dir, "accord.yml")
+		os.WriteFile(path, []byte("database: x.db\n"+c.yml), 0o600)
+		cfg, err := Load(path, env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Web.IsPublic() != c.want {
+			t.Errorf("%q: public %v", c.yml, cfg.Web.IsPublic())
+		}
+	}
+}
+
+// TestForgeWebURL: links go to the forge's web address, not its API's.
+func TestForgeWebURL(t *testing.T) {
+	for _, c := range []struct {
+		f    Forge
+		want string
+	}{
+		{Forge{Type: TypeGitHub}, "https://github.com"},
+		{Forge{Type: TypeGitHub, BaseURL: "https://api.github.com/"}, "https://github.com"},
+		{Forge{Type: TypeGitHub, BaseURL: "https://github.example.coop/api/v3/"}, "https://github.example.coop"},
+		{Forge{Type: TypeGitHub, BaseURL: "https://github.example.coop"}, "https://github.example.coop"},
+		{Forge{Type: TypeForgejo, BaseURL: "https://codeberg.org/"}, "https://codeberg.org"},
+		{Forge{Type: TypeGitea}, ""},
+	} {
+		if got := c.f.WebURL(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.f, got, c.want)
+		}
+	}
+}

@@ -282,3 +282,24 @@ func TestFactsReadBackExactly(t *testing.T) {
 		t.Errorf("read back differs:\n got %+v\nwant %+v", out, in)
 	}
 }
+
+// TestLedgerHead: the head is the last entry's seq, hash and time; the
+// zero Head for an empty ledger.
+func TestLedgerHead(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	if h, err := s.LedgerHead(ctx); err != nil || h != (Head{}) {
+		t.Fatalf("empty: %+v %v", h, err)
+	}
+	now := time.Date(2026, 10, 2, 8, 0, 0, 0, time.UTC)
+	if _, err := s.AppendEntries(ctx, now, factEntries(1, 3)); err != nil {
+		t.Fatal(err)
+	}
+	_, want, err := s.VerifyLedger(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, err := s.LedgerHead(ctx); err != nil || h.Size != 3 || h.Hash != want || !h.At.Equal(now) {
+		t.Errorf("head %+v %v, want 3 entries, %s at %s", h, err, want, now)
+	}
+}

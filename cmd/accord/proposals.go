@@ -12,9 +12,8 @@ import (
 	"time"
 
 	"github.com/accord-coop/accord/config"
-	"github.com/accord-coop/accord/policies"
+	"github.com/accord-coop/accord/proposalview"
 	"github.com/accord-coop/accord/store"
-	"github.com/accord-coop/accord/tally"
 )
 
 func runProposals(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -94,126 +93,12 @@ func runProposals(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return tw.Flush()
 }
 
-// proposalView is a proposal as `accord proposals` shows it, with its tally
-// under the policy version it opened with (JSON: snake_case, [] for empty
-// lists).
-type proposalView struct {
-	ID           int64      `json:"id"`
-	Forge        string     `json:"forge"`
-	Repo         string     `json:"repo"`
-	Number       int64      `json:"number"`
-	Title        string     `json:"title"`
-	Kind         string     `json:"kind"`
-	Profile      string     `json:"profile"`
-	Policy       string     `json:"policy"`
-	Proposer     string     `json:"proposer"`
-	OpenedAt     time.Time  `json:"opened_at"`
-	Deadline     time.Time  `json:"deadline"`
-	State        string     `json:"state"`
-	ClosedAt     *time.Time `json:"closed_at"`
-	SecondsLeft  int64      `json:"seconds_left"` // 0 once the deadline has passed
-	Note         string     `json:"note"`
-	OutcomeEntry string     `json:"outcome_entry"` // the outcome's ledger hash, once closed
-	Tally        *tallyView `json:"tally"`         // null if the policy version cannot be read
-	Votes        []voteView `json:"votes"`         // each member's vote that stands
-}
-
-type tallyView struct {
-	Voters    string          `json:"voters"`
-	Eligible  int             `json:"eligible"`
-	Voted     int             `json:"voted"`
-	Yes       int             `json:"yes"`
-	No        int             `json:"no"`
-	Abstain   int             `json:"abstain"`
-	Block     int             `json:"block"`
-	Quorum    string          `json:"quorum"` // the profile's share, e.g. "0.5"
-	QuorumMet bool            `json:"quorum_met"`
-	Blocked   bool            `json:"blocked"`
-	Outcome   string          `json:"outcome"` // what closing now gives
-	Decided   bool            `json:"decided"`
-	ByCoop    []coopTallyView `json:"by_coop"`
-	Blocks    []blockView     `json:"blocks"`
-}
-
-type coopTallyView struct {
-	Coop     string `json:"coop"`
-	Eligible int    `json:"eligible"`
-	Voted    int    `json:"voted"`
-	Yes      int    `json:"yes"`
-	No       int    `json:"no"`
-	Abstain  int    `json:"abstain"`
-	Block    int    `json:"block"`
-	Vote     string `json:"vote"` // the co-op's vote with voters: coops
-}
-
-type blockView struct {
-	Member string `json:"member"`
-	Coop   string `json:"coop"`
-	Reason string `json:"reason"`
-}
-
-type voteView struct {
-	Member   string    `json:"member"`
-	Identity string    `json:"identity"`
-	Choice   string    `json:"choice"`
-	Reason   string    `json:"reason"`
-	At       time.Time `json:"at"`
-	Comment  int64     `json:"comment"`
-}
+// proposalView is a proposal as `accord proposals` shows it (package
+// proposalview).
+type proposalView = proposalview.View
 
 func proposalViewOf(ctx context.Context, st *store.Store, p *store.Proposal, now time.Time) (proposalView, error) {
-	v := proposalView{ID: p.ID, Forge: p.Forge, Repo: p.Repo, Number: p.Number, Title: p.Title, Kind: orWord(p.Kind, "question"),
-		Profile: p.Profile, Policy: p.Policy, Proposer: p.Proposer, OpenedAt: p.OpenedAt, Deadline: p.Deadline, State: p.State,
-		Note: p.Note, Votes: []voteView{}}
-	if p.State == store.ProposalOpen {
-		v.SecondsLeft = max(int64(p.Deadline.Sub(now)/time.Second), 0)
-	} else {
-		closed := p.ClosedAt
-		v.ClosedAt = &closed
-		v.OutcomeEntry, _ = st.EntryHash(ctx, fmt.Sprint("outcome:", p.ID))
-	}
-	votes, err := st.Votes(ctx, p.ID)
-	if err != nil {
-		return v, err
-	}
-	last := lastVotes(votes)
-	var tv []tally.Vote
-	for _, x := range votes {
-		tv = append(tv, tally.Vote{Member: x.Member, Choice: x.Choice, Reason: x.Reason, At: x.At})
-		if last[x.Member].CommentID == x.CommentID {
-			v.Votes = append(v.Votes, voteView{Member: x.Member, Identity: x.Identity, Choice: x.Choice, Reason: x.Reason, At: x.At, Comment: x.CommentID})
-		}
-	}
-	if pv, err := st.ValidPolicyVersion(ctx, p.Policy); err == nil {
-		if set, errs := policies.Parse(pv.Files, nil); len(errs) == 0 {
-			t := tally.Of(set, p.Profile, p.OpenedAt, p.Deadline, tv)
-			v.Tally = tallyViewOf(t, tally.ProfileOf(set, p.Profile))
-		}
-	}
-	return v, nil
-}
-
-func tallyViewOf(t tally.Tally, prof *policies.Profile) *tallyView {
-	out := &tallyView{Voters: t.Voters, Eligible: t.Eligible, Voted: t.Voted, Yes: t.Yes, No: t.No, Abstain: t.Abstain, Block: t.Block,
-		Quorum: prof.Quorum.String(), QuorumMet: t.QuorumMet, Blocked: t.Blocked, Outcome: t.Outcome, Decided: t.Decided,
-		ByCoop: []coopTallyView{}, Blocks: []blockView{}}
-	for _, c := range t.ByCoop {
-		out.ByCoop = append(out.ByCoop, coopTallyView{Coop: c.Coop, Eligible: c.Eligible, Voted: c.Voted, Yes: c.Yes, No: c.No,
-			Abstain: c.Abstain, Block: c.Block, Vote: c.Vote})
-	}
-	for _, b := range t.Blocks {
-		out.Blocks = append(out.Blocks, blockView{Member: b.Member, Coop: b.Coop, Reason: b.Reason})
-	}
-	return out
-}
-
-// lastVotes is each member's last vote.
-func lastVotes(vs []store.VoteRow) map[string]store.VoteRow {
-	out := map[string]store.VoteRow{}
-	for _, v := range vs {
-		out[v.Member] = v
-	}
-	return out
+	return proposalview.Of(ctx, st, p, now)
 }
 
 // showProposal writes a proposal, its tally and its votes as text.

@@ -17,6 +17,7 @@ import (
 	"github.com/accord-coop/accord/forges/gitea"
 	"github.com/accord-coop/accord/forges/github"
 	"github.com/accord-coop/accord/store"
+	"github.com/accord-coop/accord/web"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -177,7 +178,28 @@ func assemble(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		Log:         log,
 		Ready:       map[string]bot.Ready{"policies": pols.Ready},
 	}
+	if cfg.Web.IsPublic() {
+		srv.Web = siteFor(cfg, st, pols, now, log)
+	}
 	return srv, pols, loadErr, nil
+}
+
+// siteFor makes the federation's pages and their API, on credits scored
+// from the ledger under the policy in force.
+func siteFor(cfg *config.Config, st *store.Store, pols *bot.Policies, now func() time.Time, log *slog.Logger) *web.Site {
+	site := &web.Site{Store: st, Policy: pols, Credits: &web.Scored{Store: st, Policy: pols}, Forges: map[string]string{}, Now: now, Log: log,
+		PublicURL: cfg.PublicURL}
+	for _, f := range cfg.Forges {
+		if u := f.WebURL(); u != "" {
+			site.Forges[f.Name] = u
+		}
+	}
+	if src := pols.Source; src.Dir == "" && src.Forge != "" {
+		if u := site.Forges[src.Forge]; u != "" {
+			site.PolicyURL = u + "/" + src.Repo.FullName()
+		}
+	}
+	return site
 }
 
 // startLine is the one line serve prints first: where it listens, on what,
